@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "detour",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "detour", targets: ["detour"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libcurl from Debian's libcurl4-openssl-dev, and typed wrappers for its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CurlShim", dependencies: ["CCurl"]),
+
+        // Pure domain: platforms, statuses, policy model, health tracker. No I/O.
+        .target(name: "DetourCore"),
+
+        // YAML and CSV files -> validated DetourCore values, with file:line:column diagnostics.
+        .target(
+            name: "DetourConfig",
+            dependencies: ["DetourCore", .product(name: "Yams", package: "Yams")]
+        ),
+
+        // Async libcurl client (HTTP and SMTP) shared by probes and channels.
+        .target(
+            name: "DetourTransport",
+            dependencies: ["CurlShim", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // One file per probe kind, and the probe scheduler.
+        .target(
+            name: "DetourProbes",
+            dependencies: [
+                "DetourCore", "DetourTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "detour",
+            dependencies: [
+                "DetourCore", "DetourConfig", "DetourProbes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared helpers for tests: temporary directories, local servers, subprocesses.
+        .target(name: "TestKit", path: "Tests/TestKit"),
+
+        .testTarget(name: "DetourCoreTests", dependencies: ["DetourCore"]),
+        .testTarget(name: "DetourConfigTests", dependencies: ["DetourConfig", "DetourCore", "TestKit"]),
+        .testTarget(name: "DetourTransportTests", dependencies: ["DetourTransport", "TestKit"]),
+        .testTarget(name: "DetourProbesTests", dependencies: ["DetourProbes", "DetourCore", "TestKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

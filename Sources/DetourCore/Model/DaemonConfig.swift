@@ -1,0 +1,81 @@
+/// Everything in `detour.yaml`, validated, with defaults applied and secrets resolved.
+public struct DaemonConfig: Sendable, Codable {
+    /// The file this came from.
+    public var file: String
+    /// SQLite state database.
+    public var statePath: String
+    /// Directory holding one policy file per business.
+    public var policiesDir: String
+    public var http: HTTPListener
+    public var control: ControlSocket
+    public var smtp: [String: SMTPServer]
+    /// Defaults for every platform.
+    public var health: HealthSettings
+    /// Probes of things that are not platforms; when they fail too, statuses are unknown.
+    public var controls: [ProbeSpec]
+    /// Built-in platforms (with overrides) and custom ones, by id.
+    public var platforms: [PlatformID: PlatformSpec]
+    public var webhooks: WebhookNetwork
+
+    public init(file: String, statePath: String, policiesDir: String, http: HTTPListener, control: ControlSocket,
+                smtp: [String: SMTPServer], health: HealthSettings, controls: [ProbeSpec],
+                platforms: [PlatformID: PlatformSpec], webhooks: WebhookNetwork) {
+        self.file = file; self.statePath = statePath; self.policiesDir = policiesDir; self.http = http
+        self.control = control; self.smtp = smtp; self.health = health; self.controls = controls
+        self.platforms = platforms; self.webhooks = webhooks
+    }
+}
+
+/// The daemon's HTTP listener (banner, metrics, health, unsubscribe).
+public struct HTTPListener: Sendable, Hashable, Codable {
+    public var host: String
+    public var port: Int
+    /// The address customers reach the listener at, used in unsubscribe links and banner snippets.
+    public var publicURL: String
+    public init(host: String, port: Int, publicURL: String) { self.host = host; self.port = port; self.publicURL = publicURL }
+}
+
+/// The unix socket the CLI talks to the daemon over.
+public struct ControlSocket: Sendable, Hashable, Codable {
+    public var path: String
+    /// Group that owns the socket (mode 0660); nil keeps the daemon's group.
+    public var group: String?
+    public init(path: String, group: String?) { self.path = path; self.group = group }
+}
+
+/// A named SMTP server that email channels refer to.
+public struct SMTPServer: Sendable, Hashable, Codable {
+    public enum StartTLS: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Refuse to send unless the server offers STARTTLS (never a silent downgrade).
+        case required
+        /// Use STARTTLS when offered.
+        case optional
+        /// Plain text (only for local relays).
+        case off
+    }
+    public var name: String
+    /// `smtp://host:port` or `smtps://host:port`.
+    public var url: String
+    public var startTLS: StartTLS
+    public var username: String?
+    public var password: Secret?
+    public var caFile: String?
+    public var verifyTLS: Bool
+    public var maxConnections: Int
+    public var rate: Rate?
+    public var timeout: TimeSpan
+
+    public init(name: String, url: String, startTLS: StartTLS, username: String?, password: Secret?, caFile: String?,
+                verifyTLS: Bool, maxConnections: Int, rate: Rate?, timeout: TimeSpan) {
+        self.name = name; self.url = url; self.startTLS = startTLS; self.username = username; self.password = password
+        self.caFile = caFile; self.verifyTLS = verifyTLS; self.maxConnections = maxConnections; self.rate = rate; self.timeout = timeout
+    }
+}
+
+/// Which webhook targets the daemon may call.
+public struct WebhookNetwork: Sendable, Hashable, Codable {
+    /// Allow loopback and private (RFC 1918, ULA) addresses. Link-local and metadata addresses stay refused.
+    public var allowPrivateTargets: Bool
+    public var timeout: TimeSpan
+    public init(allowPrivateTargets: Bool, timeout: TimeSpan) { self.allowPrivateTargets = allowPrivateTargets; self.timeout = timeout }
+}

@@ -1,0 +1,130 @@
+/// One business's fallback policy: what it depends on, when to fail over, whom to tell and how.
+public struct Policy: Sendable, Codable {
+    public var business: BusinessID
+    public var displayName: String
+    public var dependsOn: [PlatformID]
+    public var failWhen: FailWhen
+    /// How long the platforms must be down before customers hear anything.
+    public var grace: TimeSpan
+    /// How long the platforms must be operational before the all-clear.
+    public var recoveryGrace: TimeSpan
+    /// A platform that fails again within this time after recovery continues the same incident.
+    public var cooldown: TimeSpan
+    public var message: Messages
+    public var contacts: [ContactLink]
+    public var email: EmailChannel?
+    public var banner: BannerChannel?
+    public var webhooks: [WebhookChannel]
+    public var recovery: RecoveryPlan
+    public var source: PolicySource
+
+    public init(business: BusinessID, displayName: String, dependsOn: [PlatformID], failWhen: FailWhen, grace: TimeSpan,
+                recoveryGrace: TimeSpan, cooldown: TimeSpan, message: Messages, contacts: [ContactLink],
+                email: EmailChannel?, banner: BannerChannel?, webhooks: [WebhookChannel], recovery: RecoveryPlan,
+                source: PolicySource) {
+        self.business = business; self.displayName = displayName; self.dependsOn = dependsOn; self.failWhen = failWhen
+        self.grace = grace; self.recoveryGrace = recoveryGrace; self.cooldown = cooldown; self.message = message
+        self.contacts = contacts; self.email = email; self.banner = banner; self.webhooks = webhooks
+        self.recovery = recovery; self.source = source
+    }
+}
+
+/// Whether one failing platform is enough, or all of them must fail.
+public enum FailWhen: String, Sendable, Hashable, Codable, CaseIterable {
+    case any, all
+}
+
+/// What customers are told when the outage starts and when it ends.
+public struct Messages: Sendable, Hashable, Codable {
+    public var outage: String
+    public var recovery: String
+    public init(outage: String, recovery: String) { self.outage = outage; self.recovery = recovery }
+}
+
+/// A way to reach the business that customers are pointed to: "Call us" → `tel:+44…`.
+public struct ContactLink: Sendable, Hashable, Codable {
+    public var label: String
+    public var url: String
+    public init(label: String, url: String) { self.label = label; self.url = url }
+}
+
+/// The channels that can carry a message.
+public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    case email, banner, webhook
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Per-channel template files a policy may bring; nil uses the built-in default.
+public struct TemplateRefs: Sendable, Hashable, Codable {
+    public var opened: String?
+    public var resolved: String?
+    public init(opened: String? = nil, resolved: String? = nil) { self.opened = opened; self.resolved = resolved }
+}
+
+/// An email address with an optional display name: `Rosie's Bakery <hello@rosies.example>`.
+public struct Mailbox: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var name: String?
+    public var address: String
+    public init(name: String?, address: String) { self.name = name; self.address = address }
+    public var description: String { name.map { "\($0) <\(address)>" } ?? address }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
+}
+
+public struct EmailChannel: Sendable, Codable {
+    /// Name of an SMTP server in `detour.yaml`.
+    public var smtp: String
+    public var from: Mailbox
+    public var replyTo: Mailbox?
+    public var audience: Audience
+    public var templates: TemplateRefs
+    /// At most this many emails to one customer per incident.
+    public var maxPerCustomer: Int
+    public init(smtp: String, from: Mailbox, replyTo: Mailbox?, audience: Audience, templates: TemplateRefs, maxPerCustomer: Int) {
+        self.smtp = smtp; self.from = from; self.replyTo = replyTo; self.audience = audience
+        self.templates = templates; self.maxPerCustomer = maxPerCustomer
+    }
+}
+
+public struct BannerChannel: Sendable, Hashable, Codable {
+    /// Directory on the business's website where banner.json, banner.html and banner.js are published.
+    public var publishDir: String
+    /// Banner text; nil uses the policy's outage message.
+    public var message: String?
+    /// Links shown on the banner; nil uses the policy's contacts.
+    public var links: [ContactLink]?
+    public var templates: TemplateRefs
+    public init(publishDir: String, message: String?, links: [ContactLink]?, templates: TemplateRefs) {
+        self.publishDir = publishDir; self.message = message; self.links = links; self.templates = templates
+    }
+}
+
+public struct WebhookChannel: Sendable, Hashable, Codable {
+    public enum Format: String, Sendable, Hashable, Codable, CaseIterable {
+        case standard, slack, teams, discord, json
+    }
+    public var name: String
+    public var format: Format
+    /// The target URL. It is a secret: Slack, Teams and Discord URLs carry their token in the path.
+    public var url: Secret
+    /// Signing secret (`whsec_…`) for the `standard` format.
+    public var secret: Secret?
+    public var templates: TemplateRefs
+    public init(name: String, format: Format, url: Secret, secret: Secret?, templates: TemplateRefs) {
+        self.name = name; self.format = format; self.url = url; self.secret = secret; self.templates = templates
+    }
+}
+
+/// What happens when the platforms are back.
+public struct RecoveryPlan: Sendable, Hashable, Codable {
+    /// Channels that send the all-clear. The banner is always taken down.
+    public var allClear: Set<ChannelKind>
+    public init(allClear: Set<ChannelKind>) { self.allClear = allClear }
+}
+
+/// Which file and which version of it a policy was read from.
+public struct PolicySource: Sendable, Hashable, Codable {
+    public var file: String
+    /// SHA-256 of the file's bytes, hex.
+    public var contentHash: String
+    public init(file: String, contentHash: String) { self.file = file; self.contentHash = contentHash }
+}

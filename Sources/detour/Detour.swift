@@ -1,0 +1,1 @@
+@main struct DetourCommand { static func main() {} }
