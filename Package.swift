@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libcurl from Debian's libcurl4-openssl-dev, and typed wrappers for its variadic calls.
@@ -27,7 +28,11 @@ let package = Package(
         // YAML and CSV files -> validated DetourCore values, with file:line:column diagnostics.
         .target(
             name: "DetourConfig",
-            dependencies: ["DetourCore", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "DetourCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
 
         // Async libcurl client (HTTP and SMTP) shared by probes and channels.

@@ -1,1 +1,31 @@
-@main struct DetourCommand { static func main() {} }
+import ArgumentParser
+
+/// The `detour` command: the daemon and the operator's tools.
+@main
+struct Detour: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detour",
+        abstract: "Keep a business reachable when Facebook, Instagram, Threads, Messenger or WhatsApp goes down.",
+        discussion: """
+        Detour watches the platforms your businesses depend on and, when one fails, tells their customers
+        where to go instead: by email, with a banner on their website, and through webhooks.
+
+        Start here:
+          detour policy check --config /etc/detour/detour.yaml    validate every file
+          detour policy show rosies-bakery                        the effective policy of one business
+          detour probe --platform instagram                       is it down, or is it us?
+
+        The configuration file is taken from --config, else $DETOUR_CONFIG, else /etc/detour/detour.yaml.
+        """,
+        version: "0.1.0",
+        subcommands: [PolicyCommand.self, ProbeCommand.self]
+    )
+}
+
+/// `--config PATH`, shared by every command that reads the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The daemon file (detour.yaml).", valueName: "path"))
+    var config: String?
+
+    var path: String { config ?? ConfigLoaderDefaults.configPath }
+}

@@ -37,8 +37,9 @@ public enum FailWhen: String, Sendable, Hashable, Codable, CaseIterable {
 /// What customers are told when the outage starts and when it ends.
 public struct Messages: Sendable, Hashable, Codable {
     public var outage: String
-    public var recovery: String
-    public init(outage: String, recovery: String) { self.outage = outage; self.recovery = recovery }
+    /// The all-clear text; nil lets each channel's default template say it.
+    public var recovery: String?
+    public init(outage: String, recovery: String?) { self.outage = outage; self.recovery = recovery }
 }
 
 /// A way to reach the business that customers are pointed to: "Call us" → `tel:+44…`.

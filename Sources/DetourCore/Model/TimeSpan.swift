@@ -5,6 +5,7 @@ public struct TimeSpan: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public let milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    public static func milliseconds(_ ms: Int64) -> TimeSpan { .init(milliseconds: ms) }
     public static func seconds(_ s: Int64) -> TimeSpan { .init(milliseconds: s * 1000) }
     public static func minutes(_ m: Int64) -> TimeSpan { .init(milliseconds: m * 60_000) }
     public static func hours(_ h: Int64) -> TimeSpan { .init(milliseconds: h * 3_600_000) }

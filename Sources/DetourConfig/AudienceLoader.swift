@@ -1,0 +1,144 @@
+import DetourCore
+import Foundation
+
+/// Reads an audience CSV (RFC 4180: header row, comma separated, double-quoted fields may hold commas,
+/// quotes and line breaks). Columns: `email` and `name` required, `locale` optional; other columns are ignored.
+public enum AudienceLoader {
+    public static let maxBytes = 64 << 20
+    static let maxReportedRows = 20
+
+    /// Loads `path`, reporting problems against it; `referencedBy` is where a missing file is reported.
+    static func load(_ path: String, referencedBy node: YNode, diagnostics: Diagnostics) -> Audience? {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            node.error("cannot read audience file \(path)",
+                       hint: FileManager.default.fileExists(atPath: path) ? "make it readable by the user detour runs as" : "check the path; it is relative to the policy file")
+            return nil
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
+        guard data.count <= maxBytes else {
+            diagnostics.error(path, 0, 0, "", "audience file is larger than \(maxBytes >> 20) MiB")
+            return nil
+        }
+        return parse(data, file: path, diagnostics: diagnostics)
+    }
+
+    /// Parses CSV bytes. Every problem row is reported (the first 20 in full, then a count).
+    public static func parse(_ data: Data, file: String, diagnostics: Diagnostics) -> Audience? {
+        var parser = CSVRows(data: data)
+        guard let header = parser.next() else {
+            diagnostics.error(file, 1, 1, "", "audience file is empty", hint: "the first line must be a header such as: email,name,locale")
+            return nil
+        }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let emailCol = columns.firstIndex(of: "email"), let nameCol = columns.firstIndex(of: "name") else {
+            let missing = ["email", "name"].filter { !columns.contains($0) }
+            let hint = columns.first.flatMap { c in Suggest.closest(to: c, in: ["email", "name"]).map { "did you mean '\($0)' for column '\(c)'? " } } ?? ""
+            diagnostics.error(file, 1, 1, "", "header lacks column \(missing.joined(separator: " and "))",
+                              hint: hint + "the first line must be a header such as: email,name,locale")
+            return nil
+        }
+        let localeCol = columns.firstIndex(of: "locale")
+        let ignored = columns.filter { !["email", "name", "locale"].contains($0) }
+        if !ignored.isEmpty {
+            diagnostics.warning(file, 1, 1, "", "columns \(ignored.joined(separator: ", ")) are ignored", hint: "Detour reads email, name and locale")
+        }
+
+        var recipients: [Recipient] = []
+        recipients.reserveCapacity(data.count / 40)
+        var seen = Set<String>()
+        var bad = 0, duplicates = 0
+        func report(_ line: Int, _ column: Int, _ message: String, _ hint: String? = nil) {
+            bad += 1
+            if bad <= maxReportedRows { diagnostics.error(file, line, column, "", message, hint: hint) }
+        }
+        while let row = parser.next() {
+            if row.fields.count == 1, row.fields[0].isEmpty { continue }
+            if let problem = parser.problem { report(row.line, 1, problem); break }
+            guard row.fields.count == columns.count else {
+                report(row.line, 1, "row has \(row.fields.count) fields, the header has \(columns.count)", "quote fields that contain commas: \"Smith, Jo\"")
+                continue
+            }
+            let email = row.fields[emailCol].trimmingCharacters(in: .whitespaces)
+            guard EmailAddress.isValid(email) else {
+                report(row.line, row.columnOf(emailCol), "\"\(email.prefix(60))\" is not an email address", "write it as name@example.com")
+                continue
+            }
+            let name = row.fields[nameCol].trimmingCharacters(in: .whitespaces)
+            if name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                report(row.line, row.columnOf(nameCol), "name contains a line break")
+                continue
+            }
+            guard seen.insert(email.lowercased()).inserted else { duplicates += 1; continue }
+            let locale = localeCol.map { row.fields[$0].trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            recipients.append(Recipient(email: email, name: name, locale: locale))
+        }
+        if bad > maxReportedRows {
+            diagnostics.error(file, 0, 0, "", "\(bad - maxReportedRows) more rows with problems not shown")
+        }
+        if duplicates > 0 {
+            diagnostics.warning(file, 0, 0, "", "\(duplicates) duplicate email addresses skipped (each customer is written to once)")
+        }
+        return bad == 0 ? Audience(file: file, recipients: recipients) : nil
+    }
+}
+
+/// A minimal, fast RFC 4180 row reader over bytes.
+struct CSVRows {
+    struct Row {
+        var fields: [String]
+        var line: Int
+        var fieldColumns: [Int]
+        func columnOf(_ i: Int) -> Int { i < fieldColumns.count ? fieldColumns[i] : 1 }
+    }
+
+    private let bytes: [UInt8]
+    private var i = 0
+    private var line = 1
+    private(set) var problem: String?
+
+    init(data: Data) {
+        var b = [UInt8](data)
+        if b.starts(with: [0xEF, 0xBB, 0xBF]) { b.removeFirst(3) }
+        bytes = b
+    }
+
+    mutating func next() -> Row? {
+        guard i < bytes.count else { return nil }
+        var fields: [String] = []
+        var columns: [Int] = []
+        let rowLine = line
+        var lineStart = i
+        var field: [UInt8] = []
+        while true {
+            columns.append(i - lineStart + 1)
+            field.removeAll(keepingCapacity: true)
+            if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+                i += 1
+                while true {
+                    guard i < bytes.count else { problem = "unterminated quoted field starting on line \(rowLine)"; return Row(fields: fields, line: rowLine, fieldColumns: columns) }
+                    let c = bytes[i]
+                    if c == UInt8(ascii: "\"") {
+                        if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\"") { field.append(c); i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    if c == 0x0a { line += 1; lineStart = i + 1 }
+                    field.append(c)
+                    i += 1
+                }
+                while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != 0x0a, bytes[i] != 0x0d { i += 1 }
+            } else {
+                while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != 0x0a, bytes[i] != 0x0d {
+                    field.append(bytes[i]); i += 1
+                }
+            }
+            fields.append(String(decoding: field, as: UTF8.self))
+            if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if i < bytes.count, bytes[i] == 0x0d { i += 1 }
+            if i < bytes.count, bytes[i] == 0x0a { i += 1 }
+            line += 1
+            return Row(fields: fields, line: rowLine, fieldColumns: columns)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import DetourCore
+import Foundation
+
+/// Reads `detour.yaml` into a `DaemonConfig`. Problems go to the diagnostics; a config is returned
+/// even when some parts are wrong, so the policies can still be checked against what is known.
+struct DaemonConfigLoader {
+    let environment: [String: String]
+    let diagnostics: Diagnostics
+
+    static let defaultStatePath = "/var/lib/detour/detour.sqlite"
+    static let defaultSocket = "/run/detour/control.sock"
+
+    func load(_ path: String) -> DaemonConfig? {
+        guard let source = SourceText.read(path, diagnostics: diagnostics),
+              let doc = YAMLDocument(source: source, diagnostics: diagnostics),
+              let root = doc.rootMapping() else { return nil }
+        let dir = (path as NSString).deletingLastPathComponent
+        let secrets = SecretReader(environment: environment, baseDir: dir)
+
+        let state = root.optional("state")?.singleLine().map { resolve($0, relativeTo: dir) }
+            ?? environment["STATE_DIRECTORY"].map { ($0 as NSString).appendingPathComponent("detour.sqlite") }
+            ?? Self.defaultStatePath
+        let policies = resolve(root.optional("policies")?.singleLine() ?? "policies", relativeTo: dir)
+
+        var http = HTTPListener(host: "127.0.0.1", port: 8470, publicURL: "http://127.0.0.1:8470")
+        if let m = root.optional("http")?.mapping() {
+            var explicitPublic = false
+            if let v = m.optional("listen"), let s = v.singleLine() {
+                if let (host, port) = listenAddress(s) { http.host = host; http.port = port }
+                else { v.error("\"\(s.prefix(60))\" is not a listen address", hint: "write host:port such as 127.0.0.1:8470 or [::1]:8470") }
+            }
+            if let v = m.optional("public_url"), let s = URLCheck.httpURL(v) { http.publicURL = s.hasSuffix("/") ? String(s.dropLast()) : s; explicitPublic = true }
+            if !explicitPublic { http.publicURL = "http://\(http.host.contains(":") ? "[\(http.host)]" : http.host):\(http.port)" }
+            m.finish()
+        }
+
+        var control = ControlSocket(path: environment["RUNTIME_DIRECTORY"].map { ($0 as NSString).appendingPathComponent("control.sock") } ?? Self.defaultSocket, group: nil)
+        if let m = root.optional("control")?.mapping() {
+            if let s = m.optional("socket")?.singleLine() { control.path = resolve(s, relativeTo: dir) }
+            if let s = m.optional("group")?.singleLine() { control.group = s }
+            m.finish()
+        }
+
+        var smtp: [String: SMTPServer] = [:]
+        if let m = root.optional("smtp")?.mapping() {
+            for (name, keyNode, value) in m.named() {
+                guard Slug.isValid(name) else {
+                    keyNode.error("SMTP server name '\(name)' must be lowercase letters, digits, '-' or '_'"); continue
+                }
+                if let server = smtpServer(name, value, secrets, dir) { smtp[name] = server }
+            }
+        }
+
+        var webhooks = WebhookNetwork(allowPrivateTargets: false, timeout: .seconds(10))
+        if let m = root.optional("webhooks")?.mapping() {
+            if let b = m.optional("allow_private_targets")?.bool() { webhooks.allowPrivateTargets = b }
+            if let d = m.optional("timeout")?.duration(min: .milliseconds(100)) { webhooks.timeout = d }
+            m.finish()
+        }
+
+        var health = HealthSettings()
+        if let m = root.optional("probes")?.mapping() {
+            health = ProbeReader.health(m, base: health)
+            m.finish()
+        }
+
+        var controls = BuiltinPlatforms.controlProbes
+        if let v = root.optional("controls"), let list = ProbeReader.probes(v) { controls = list }
+
+        var platforms: [PlatformID: PlatformSpec] = [:]
+        for id in PlatformID.builtIn {
+            platforms[id] = PlatformSpec(id: id, displayName: BuiltinPlatforms.displayName(for: id),
+                                         probes: BuiltinPlatforms.probes(for: id), health: health, builtIn: true)
+        }
+        if let m = root.optional("platforms")?.mapping() {
+            for (name, keyNode, value) in m.named() {
+                guard Slug.isValid(name) else {
+                    keyNode.error("platform name '\(name)' must be lowercase letters, digits, '-' or '_'", hint: "for example: my-shop"); continue
+                }
+                if let p = platform(PlatformID(name), value, base: platforms[PlatformID(name)], health: health) { platforms[p.id] = p }
+            }
+        }
+        root.finish()
+
+        return DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,
+                            health: health, controls: controls, platforms: platforms, webhooks: webhooks)
+    }
+
+    private func smtpServer(_ name: String, _ node: YNode, _ secrets: SecretReader, _ dir: String) -> SMTPServer? {
+        guard let m = node.mapping() else { return nil }
+        var ok = true
+        var url: String?
+        if let v = m.required("url", hint: "url: smtps://smtp.example.com:465 or smtp://smtp.example.com:587"), let s = v.singleLine() {
+            if let c = URLComponents(string: s), let scheme = c.scheme?.lowercased(), ["smtp", "smtps"].contains(scheme), let host = c.host, !host.isEmpty,
+               c.user == nil, c.password == nil {
+                url = s
+            } else {
+                v.error("\"\(URLCheck.redact(s))\" is not an smtp:// or smtps:// URL (without credentials)",
+                        hint: "url: smtps://smtp.example.com:465; put the login in username and password_file")
+            }
+        }
+        let startTLS = m.optional("starttls")?.oneOf(SMTPServer.StartTLS.self)
+            ?? (url?.lowercased().hasPrefix("smtps") == true ? .off : .required)
+        if startTLS != .off, url?.lowercased().hasPrefix("smtps") == true, let v = m.optional("starttls") {
+            v.error("smtps:// already uses TLS from the first byte; STARTTLS does not apply", hint: "remove starttls, or use an smtp:// URL")
+            ok = false
+        }
+        let username = m.optional("username")?.singleLine()
+        let password = secrets.read(m, "password", inlineWarning: "the SMTP password is written in the configuration file")
+        if (username == nil) != (password == nil), m.optional("username") != nil || m.optional("password") != nil || m.optional("password_file") != nil {
+            m.node.error("SMTP login needs both username and a password", hint: "add the missing one, or remove both for a relay without login")
+            ok = false
+        }
+        let caFile = m.optional("ca_file")?.singleLine().map { resolve($0, relativeTo: dir) }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile), let v = m.optional("ca_file") {
+            v.error("cannot read CA file \(caFile)", hint: "check the path"); ok = false
+        }
+        var verify = true
+        if let v = m.optional("verify_tls"), let b = v.bool() {
+            verify = b
+            if !b { v.warning("TLS verification is off for SMTP server \(name)", hint: "use ca_file for a private CA instead") }
+        }
+        let maxConnections = m.optional("max_connections")?.int(in: 1...64) ?? 4
+        var rate: Rate?
+        if let v = m.optional("rate"), let s = v.string() {
+            rate = Rate(parsing: s)
+            if rate == nil { v.error("\"\(s.prefix(20))\" is not a rate", hint: "write messages per unit: 20/s, 600/m, 10000/h"); ok = false }
+        }
+        let timeout = m.optional("timeout")?.duration(min: .seconds(1)) ?? .seconds(30)
+        m.finish()
+        guard ok, let url else { return nil }
+        return SMTPServer(name: name, url: url, startTLS: startTLS, username: username, password: password, caFile: caFile,
+                          verifyTLS: verify, maxConnections: maxConnections, rate: rate, timeout: timeout)
+    }
+
+    private func platform(_ id: PlatformID, _ node: YNode, base: PlatformSpec?, health: HealthSettings) -> PlatformSpec? {
+        guard let m = node.mapping() else { return nil }
+        let displayName = m.optional("name")?.singleLine() ?? base?.displayName ?? id.rawValue
+        let settings = ProbeReader.health(m, base: base?.health ?? health)
+        var probes = base?.probes ?? []
+        var ok = true
+        if let v = m.optional("probes") {
+            if let list = ProbeReader.probes(v) { probes = list } else { ok = false }
+        }
+        if let v = m.optional("extra_probes") {
+            if let list = ProbeReader.probes(v) { probes += list } else { ok = false }
+        }
+        m.finish()
+        if ok, probes.filter({ !$0.isCorroborating }).isEmpty {
+            node.error(base == nil ? "custom platform '\(id)' has no probes" : "platform '\(id)' has no probes of its own (status feeds only corroborate)",
+                       hint: "add probes: with at least one dns, tcp or http probe")
+            return nil
+        }
+        return ok ? PlatformSpec(id: id, displayName: displayName, probes: probes, health: settings, builtIn: base?.builtIn ?? false) : nil
+    }
+
+    /// `host:port`, `[v6]:port` or `:port` (all interfaces).
+    private func listenAddress(_ s: String) -> (String, Int)? {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(s[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        return (host, port)
+    }
+}

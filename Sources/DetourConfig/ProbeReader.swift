@@ -1,0 +1,174 @@
+import DetourCore
+import Foundation
+
+/// Reads probe lists (`- dns: host`, `- tcp: host:port`, `- http: URL …`, `- statusfeed: URL …`)
+/// and the health settings block shared by `probes:` defaults and per-platform overrides.
+enum ProbeReader {
+    static let kinds = ["dns", "tcp", "http", "statusfeed"]
+
+    static func probes(_ node: YNode) -> [ProbeSpec]? {
+        guard let items = node.sequence() else { return nil }
+        var out: [ProbeSpec] = []
+        var ok = true
+        for item in items {
+            if let p = probe(item) { out.append(p) } else { ok = false }
+        }
+        return ok ? out : nil
+    }
+
+    static func probe(_ node: YNode) -> ProbeSpec? {
+        guard let m = node.mapping() else { return nil }
+        let present = kinds.filter { m.keys.contains($0) }
+        guard present.count == 1 else {
+            if present.isEmpty {
+                let guess = m.keys.first.flatMap { Suggest.closest(to: $0, in: kinds) }
+                node.error("a probe needs exactly one of \(kinds.joined(separator: ", "))",
+                           hint: guess.map { "did you mean '\($0)'?" } ?? "for example: - dns: www.instagram.com")
+            } else {
+                node.error("a probe has one kind, found \(present.joined(separator: " and "))", hint: "write each as its own list item")
+            }
+            return nil
+        }
+        let timeout = m.optional("timeout")?.duration(min: .milliseconds(100))
+        var spec: ProbeSpec?
+        switch present[0] {
+        case "dns":
+            if let v = m.optional("dns"), let host = hostName(v) { spec = ProbeSpec(.dns(host: host), timeout: timeout) }
+        case "tcp":
+            if let v = m.optional("tcp"), let hp = hostPort(v) { spec = ProbeSpec(.tcp(host: hp.0, port: hp.1), timeout: timeout) }
+        case "http":
+            spec = http(m).map { ProbeSpec(.http($0), timeout: timeout) }
+        default:
+            spec = statusFeed(m).map { ProbeSpec(.statusFeed($0), timeout: timeout) }
+        }
+        m.finish()
+        return spec
+    }
+
+    private static func http(_ m: MappingReader) -> HTTPCheck? {
+        guard let urlNode = m.optional("http"), let url = URLCheck.httpURL(urlNode) else {
+            for k in ["method", "expect_status", "max_latency", "must_contain", "must_not_contain", "follow_redirects", "verify_tls", "headers"] { _ = m.optional(k) }
+            return nil
+        }
+        var check = HTTPCheck(url: url)
+        var ok = true
+        if let v = m.optional("method") {
+            if let s = v.singleLine(), ["GET", "HEAD", "POST"].contains(s.uppercased()) { check.method = s.uppercased() }
+            else { v.error("method must be GET, HEAD or POST"); ok = false }
+        }
+        if let v = m.optional("expect_status") {
+            if let ranges = statusRanges(v) { check.expectStatus = ranges } else { ok = false }
+        }
+        if let v = m.optional("max_latency") { if let d = v.duration(min: .milliseconds(1)) { check.maxLatency = d } else { ok = false } }
+        if let v = m.optional("must_contain") { if let s = v.string() { check.mustContain = s } else { ok = false } }
+        if let v = m.optional("must_not_contain") { if let s = v.string() { check.mustNotContain = s } else { ok = false } }
+        if let v = m.optional("follow_redirects") { if let b = v.bool() { check.followRedirects = b } else { ok = false } }
+        if let v = m.optional("verify_tls") {
+            if let b = v.bool() {
+                check.verifyTLS = b
+                if !b { v.warning("TLS verification is off for this probe", hint: "a man in the middle could fake this platform's health") }
+            } else { ok = false }
+        }
+        if let v = m.optional("headers"), let hm = v.mapping() {
+            for (name, _, value) in hm.named() {
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), let s = value.singleLine() else {
+                    value.error("header names are letters, digits and '-'; values are one line"); ok = false; continue
+                }
+                check.headers[name] = s
+            }
+        }
+        return ok ? check : nil
+    }
+
+    private static func statusFeed(_ m: MappingReader) -> StatusFeedCheck? {
+        let url = m.optional("statusfeed").flatMap(URLCheck.httpURL)
+        let format = m.required("format", hint: "format: statuspage (Atlassian /api/v2/summary.json) or format: metastatus (Meta's orgs.json)")?.oneOf(StatusFeedCheck.Format.self)
+        let component = m.optional("component")?.singleLine()
+        guard let url, let format else { return nil }
+        return StatusFeedCheck(url: url, format: format, component: component)
+    }
+
+    /// `[200, 204, 301-302]` or a single `200`.
+    private static func statusRanges(_ node: YNode) -> [ClosedRange<Int>]? {
+        guard let items = node.sequenceOrOne() else { return nil }
+        var out: [ClosedRange<Int>] = []
+        for item in items {
+            guard let s = item.string() else { return nil }
+            let parts = s.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 1, let a = parts[0], (100...599).contains(a) { out.append(a...a); continue }
+            if parts.count == 2, let a = parts[0], let b = parts[1], (100...599).contains(a), (a...599).contains(b) { out.append(a...b); continue }
+            item.error("\"\(s.prefix(20))\" is not a status code or range", hint: "write codes like 200 or ranges like 200-299")
+            return nil
+        }
+        return out
+    }
+
+    static func hostName(_ node: YNode) -> String? {
+        guard let s = node.singleLine()?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let ok = s.count <= 253 && !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":") }
+        guard ok else { node.error("\"\(s.prefix(60))\" is not a host name", hint: "write a name like www.instagram.com, without scheme or path"); return nil }
+        return s
+    }
+
+    private static func hostPort(_ node: YNode) -> (String, Int)? {
+        guard let s = node.singleLine() else { return nil }
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port), colon > s.startIndex else {
+            node.error("\"\(s.prefix(60))\" is not host:port", hint: "write it as edge-chat.instagram.com:443")
+            return nil
+        }
+        var host = String(s[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    /// Health settings keys, read into `base` (defaults or the daemon-wide values).
+    static let healthKeys = ["interval", "timeout", "jitter", "failure_threshold", "success_threshold", "quorum", "flap"]
+
+    static func health(_ m: MappingReader, base: HealthSettings) -> HealthSettings {
+        var h = base
+        if let v = m.optional("interval"), let d = v.duration(min: .seconds(1)) { h.interval = d }
+        if let v = m.optional("timeout"), let d = v.duration(min: .milliseconds(100)) { h.timeout = d }
+        if let v = m.optional("jitter"), let s = v.string() {
+            let text = s.hasSuffix("%") ? String(s.dropLast()) : s
+            if let n = Double(text), (0...50).contains(s.hasSuffix("%") ? n : n * 100) { h.jitter = s.hasSuffix("%") ? n / 100 : n }
+            else { v.error("\"\(s.prefix(20))\" is not a jitter share", hint: "write a share of the interval from 0% to 50%, e.g. 10%") }
+        }
+        if let v = m.optional("failure_threshold"), let n = v.int(in: 1...100) { h.failureThreshold = n }
+        if let v = m.optional("success_threshold"), let n = v.int(in: 1...100) { h.successThreshold = n }
+        if let v = m.optional("quorum"), let s = v.string() {
+            if let q = Quorum(parsing: s) { h.quorum = q }
+            else { v.error("\"\(s.prefix(20))\" is not a quorum", hint: "write majority, any, all, or a number of probes") }
+        }
+        if let v = m.optional("flap"), let fm = v.mapping() {
+            if let x = fm.optional("max_transitions"), let n = x.int(in: 2...1000) { h.flap.maxTransitions = n }
+            if let x = fm.optional("window"), let d = x.duration(min: .seconds(1)) { h.flap.window = d }
+            if let x = fm.optional("stable_for"), let d = x.duration(min: .seconds(1)) { h.flap.stableFor = d }
+            fm.finish()
+        }
+        if h.timeout > h.interval, let v = m.optional("timeout") ?? m.optional("interval") {
+            v.error("probe timeout (\(h.timeout)) is longer than the interval (\(h.interval))", hint: "make the timeout shorter than the interval")
+        }
+        return h
+    }
+}
+
+/// URL and address checks shared by the loaders.
+enum URLCheck {
+    static func httpURL(_ node: YNode) -> String? {
+        guard let s = node.singleLine()?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let c = URLComponents(string: s), let scheme = c.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = c.host, !host.isEmpty else {
+            node.error("\"\(redact(s))\" is not an http(s) URL", hint: "write a full URL such as https://www.instagram.com/")
+            return nil
+        }
+        return s
+    }
+
+    /// Keeps scheme://host:port/ and hides the rest (paths and queries of webhook URLs carry tokens).
+    static func redact(_ s: String) -> String {
+        guard let c = URLComponents(string: s), let scheme = c.scheme, let host = c.host else { return "<url>" }
+        let port = c.port.map { ":\($0)" } ?? ""
+        let rest = (c.path.count > 1 || c.query != nil) ? "…" : ""
+        return "\(scheme)://\(host)\(port)/\(rest)"
+    }
+}
