@@ -65,7 +65,7 @@ public enum AudienceLoader {
                 continue
             }
             let name = row.fields[nameCol].trimmingCharacters(in: .whitespaces)
-            if name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            if name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
                 report(row.line, row.columnOf(nameCol), "name contains a line break")
                 continue
             }

@@ -7,7 +7,7 @@ enum Suggest {
         var best: (String, Int)?
         for c in candidates {
             let d = distance(w, Array(c.lowercased().utf8))
-            let limit = max(1, min(3, c.utf8.count / 3))
+            let limit = max(1, min(3, (max(c.utf8.count, w.count) + 2) / 3))
             if d <= limit, best.map({ d < $0.1 }) ?? true { best = (c, d) }
         }
         return best?.0

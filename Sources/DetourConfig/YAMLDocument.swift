@@ -144,7 +144,7 @@ struct YNode {
     /// One line of text: no CR or LF (values that end up in headers or subjects).
     func singleLine() -> String? {
         guard let s = string() else { return nil }
-        if s.contains(where: { $0 == "\n" || $0 == "\r" }) {
+        if s.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
             error("must be a single line", hint: "remove the line break")
             return nil
         }
