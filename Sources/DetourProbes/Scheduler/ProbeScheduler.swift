@@ -71,18 +71,24 @@ public struct ProbeScheduler<C: Clock<Duration>>: Sendable {
         let interval = platform.interval.milliseconds > 0 ? platform.interval.duration : .seconds(1)
         let jitter = min(max(platform.jitter, 0), 0.5)
         var base = clock.now
+        var start = base.advanced(by: spread(interval, jitter))
         while !Task.isCancelled {
-            let share = min(max(random(), 0), 1) * jitter
-            let start = base.advanced(by: interval * share)
             do { try await clock.sleep(until: start, tolerance: nil) } catch { return }
             let round = await runRound(platform)
             guard !Task.isCancelled else { return }
             await onRound(round)
+            // The next start is one interval on, plus a fresh spread. Starts already in the past
+            // (a round or a consumer that overran) are skipped rather than run late in a bunch.
             base = base.advanced(by: interval)
-            // A round that overran its interval skips the starts it missed rather than bunching up.
+            let offset = spread(interval, jitter)
             let now = clock.now
-            while base.advanced(by: interval) <= now { base = base.advanced(by: interval) }
+            while base.advanced(by: offset) < now { base = base.advanced(by: interval) }
+            start = base.advanced(by: offset)
         }
+    }
+
+    private func spread(_ interval: Duration, _ jitter: Double) -> Duration {
+        interval * (min(max(random(), 0), 1) * jitter)
     }
 
     private func runRound(_ platform: ScheduledPlatform) async -> ProbeRound {
