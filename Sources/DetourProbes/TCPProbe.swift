@@ -105,7 +105,7 @@ enum Connector {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
 
         let rc = withUnsafePointer(to: &address.storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { systemConnect(fd, $0, address.length) }
         }
         if rc == 0 { return .connected(address: address.text) }
         guard errno == EINPROGRESS else { return .failed(errorText(errno)) }
@@ -139,3 +139,9 @@ enum Connector {
         }
     }
 }
+
+#if canImport(Glibc)
+private let systemConnect = Glibc.connect
+#elseif canImport(Darwin)
+private let systemConnect = Darwin.connect
+#endif

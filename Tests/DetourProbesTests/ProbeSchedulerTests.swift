@@ -13,8 +13,8 @@ struct ProbeSchedulerTests {
         let dir = try TempDir()
         let server = try HTTPStandIn(routes: ["/ok": ["status": 200, "body": "fine"]], in: dir)
         let stuck = ScheduledPlatform(id: .facebook, interval: .minutes(1), jitter: 0, probes: [
-            ScheduledProbe(label: "stuck", timeout: .init(milliseconds: 300), probe: StuckProbe()),
-            ScheduledProbe(label: "stuck feed", timeout: .init(milliseconds: 300), corroborating: true, probe: StuckProbe()),
+            ScheduledProbe(label: "stuck", timeout: .seconds(2), probe: StuckProbe()),
+            ScheduledProbe(label: "stuck feed", timeout: .seconds(2), corroborating: true, probe: StuckProbe()),
             ScheduledProbe(spec: ProbeSpec(.dns(host: "localhost")), defaultTimeout: .seconds(3), fetcher: SocketHTTPFetcher()),
         ])
         let healthy = ScheduledPlatform(id: .instagram, interval: .minutes(1), jitter: 0, probes: [
@@ -30,19 +30,20 @@ struct ProbeSchedulerTests {
         let rounds = log.rounds
         #expect(rounds.map(\.platform) == [.instagram, .facebook])
         let instagramAfter = log.arrivals[0] - started
-        #expect(instagramAfter < .milliseconds(300), "the healthy platform waited for the stuck one")
+        #expect(instagramAfter < .milliseconds(1500), "the healthy platform waited for the stuck one")
 
         let facebook = try #require(rounds.last)
         #expect(facebook.results.map(\.verdict) == [.failing, .unknown, .ok])
-        #expect(facebook.results[0].detail == "timed out after 300ms")
+        #expect(facebook.results[0].detail == "timed out after 2s")
         #expect(facebook.results[1].corroborating)
-        #expect(log.arrivals[1] - started < .seconds(2), "the scheduler did not cut the stuck probe off")
+        let facebookAfter = log.arrivals[1] - started
+        #expect(facebookAfter >= .seconds(2) && facebookAfter < .seconds(4), "the scheduler did not cut the stuck probe off")
 
         // Both loops now sleep a minute; cancelling must end the run at once.
         let cancelled = ContinuousClock.now
         running.cancel()
         await running.value
-        #expect(ContinuousClock.now - cancelled < .milliseconds(500))
+        #expect(ContinuousClock.now - cancelled < .seconds(1))
     }
 
     @Test func runOnceGivesOneRoundPerPlatformWithTheControls() async throws {
@@ -125,7 +126,7 @@ struct ProbeSchedulerTests {
 struct StuckProbe: Probe {
     func run() async -> ProbeResult {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            Thread { Thread.sleep(forTimeInterval: 5); c.resume() }.start()
+            Thread { Thread.sleep(forTimeInterval: 8); c.resume() }.start()
         }
         return ProbeResult(probe: "stuck", verdict: .ok, detail: "too late", observedAt: Date())
     }
