@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "detour", targets: ["detour"]),
+        .executable(name: "detour-bench", targets: ["DetourBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +59,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // Benchmarks that print figures: `swift run -c release detour-bench`.
+        .executableTarget(name: "DetourBench", dependencies: ["DetourConfig", "DetourCore"]),
 
         // Shared helpers for tests: temporary directories, local servers, subprocesses.
         .target(name: "TestKit", path: "Tests/TestKit"),

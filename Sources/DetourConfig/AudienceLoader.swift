@@ -59,18 +59,18 @@ public enum AudienceLoader {
                 report(row.line, 1, "row has \(row.fields.count) fields, the header has \(columns.count)", "quote fields that contain commas: \"Smith, Jo\"")
                 continue
             }
-            let email = row.fields[emailCol].trimmingCharacters(in: .whitespaces)
+            let email = row.fields[emailCol]
             guard EmailAddress.isValid(email) else {
                 report(row.line, row.columnOf(emailCol), "\"\(email.prefix(60))\" is not an email address", "write it as name@example.com")
                 continue
             }
-            let name = row.fields[nameCol].trimmingCharacters(in: .whitespaces)
+            let name = row.fields[nameCol]
             if name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
                 report(row.line, row.columnOf(nameCol), "name contains a line break")
                 continue
             }
             guard seen.insert(email.lowercased()).inserted else { duplicates += 1; continue }
-            let locale = localeCol.map { row.fields[$0].trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            let locale = localeCol.map { row.fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             recipients.append(Recipient(email: email, name: name, locale: locale))
         }
         if bad > maxReportedRows {
@@ -133,7 +133,10 @@ struct CSVRows {
                     field.append(bytes[i]); i += 1
                 }
             }
-            fields.append(String(decoding: field, as: UTF8.self))
+            var lo = 0, hi = field.count
+            while lo < hi, field[lo] == UInt8(ascii: " ") { lo += 1 }
+            while hi > lo, field[hi - 1] == UInt8(ascii: " ") { hi -= 1 }
+            fields.append(String(decoding: field[lo..<hi], as: UTF8.self))
             if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1; continue }
             if i < bytes.count, bytes[i] == 0x0d { i += 1 }
             if i < bytes.count, bytes[i] == 0x0a { i += 1 }

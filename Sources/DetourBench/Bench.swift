@@ -1,0 +1,50 @@
+import DetourConfig
+import DetourCore
+import Foundation
+
+/// `detour-bench`: benchmarks that print figures. Each subcommand prints one table.
+@main
+enum Bench {
+    static func main() throws {
+        let args = CommandLine.arguments.dropFirst()
+        switch args.first {
+        case "audience": try audience(rows: args.dropFirst().first.flatMap(Int.init) ?? 100_000)
+        default:
+            print("usage: detour-bench audience [ROWS]")
+            print("  audience   load an audience CSV of ROWS customers (default 100000); prints load time and rate")
+            exit(args.first == nil ? 0 : 2)
+        }
+    }
+
+    static func audience(rows: Int) throws {
+        var csv = "email,name,locale\n"
+        csv.reserveCapacity(rows * 48)
+        let locales = ["en-GB", "fr-FR", "de-DE", ""]
+        for i in 0..<rows { csv += "customer\(i)@example\(i % 97).com,\"Customer \(i), Jr\",\(locales[i % 4])\n" }
+        let data = Data(csv.utf8)
+        var times: [Double] = []
+        var count = 0
+        for _ in 0..<7 {
+            let d = Diagnostics()
+            let start = ContinuousClock.now
+            let audience = AudienceLoader.parse(data, file: "bench.csv", diagnostics: d)
+            let elapsed = ContinuousClock.now - start
+            count = audience?.recipients.count ?? -1
+            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let table = [["benchmark", "rows", "bytes", "min", "median", "rows/s (median)"],
+                     ["audience-csv", "\(count)", "\(data.count)", String(format: "%.1f ms", times[0] * 1000),
+                      String(format: "%.1f ms", median * 1000), String(format: "%.0f", Double(count) / median)]]
+        printTable(table)
+    }
+}
+
+/// Prints rows as left-aligned columns.
+func printTable(_ rows: [[String]]) {
+    let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for row in rows {
+        print(row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined())
+    }
+}
