@@ -70,6 +70,8 @@ let package = Package(
         .testTarget(name: "DetourConfigTests", dependencies: ["DetourConfig", "DetourCore", "TestKit"]),
         .testTarget(name: "DetourTransportTests", dependencies: ["DetourTransport", "TestKit"]),
         .testTarget(name: "DetourProbesTests", dependencies: ["DetourProbes", "DetourCore", "TestKit"]),
+        // End to end: the built `detour` binary as a subprocess against real local servers.
+        .testTarget(name: "DetourCLITests", dependencies: ["TestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
