@@ -65,6 +65,13 @@ struct CurlHTTPClientTests {
         #expect(error?.message.hasPrefix("could not connect to http://127.0.0.1:\(port)/") == true)
     }
 
+    @Test func httpsToAPlainServerIsATLSFailure() async throws {
+        let server = try HTTPStandIn(routes: ["/x": ["status": 200]], in: dir)
+        let error = await expectFailure(client, HTTPRequest(url: "https://127.0.0.1:\(server.port)/x"))
+        #expect(error?.code == .tlsFailure)
+        #expect(error?.message.hasPrefix("TLS failed with https://127.0.0.1:\(server.port)/") == true)
+    }
+
     @Test func redirectsAreFollowedOnlyWhenAsked() async throws {
         let server = try HTTPStandIn(routes: [
             "/old": ["status": 302, "headers": ["Location": "/new"]],

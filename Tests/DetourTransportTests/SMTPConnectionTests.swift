@@ -175,6 +175,28 @@ struct SMTPConnectionTests {
         #expect(ContinuousClock.now - started < .seconds(4))
     }
 
+    @Test func cancellingTheTaskAbandonsTheMessagePromptly() async throws {
+        let hole = try LocalServer(script: "tcp_blackhole.py", arguments: ["30"])
+        let settings = SMTPSettings(url: "smtp://127.0.0.1:\(hole.port)", startTLS: .off,
+                                    connectTimeout: .seconds(30), timeout: .seconds(30))
+        let connection = SMTPConnection(settings: settings, logger: quietLogger)
+        let task = Task { () -> SMTPError? in
+            do {
+                _ = try await connection.send(from: "s@example.test", to: ["c@example.test"], message: testMessage())
+                return nil
+            } catch {
+                return error as? SMTPError
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        task.cancel()
+        let error = try await within(.seconds(5)) { await task.value }
+        #expect(error?.kind == .cancelled)
+        #expect(error?.retryable == true)
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
     @Test func addressesWithLineBreaksAreRefusedBeforeConnecting() async throws {
         let server = try SMTPStandIn()
         let connection = SMTPConnection(settings: SMTPSettings(url: server.url, startTLS: .off), logger: quietLogger)

@@ -49,7 +49,13 @@ final class CurlMultiLoop: @unchecked Sendable {
         lock.withLock {
             guard !stopping else { return }
             stopping = true
-            if started, !closed, let multi { curl_multi_wakeup(multi) }
+            guard !closed, let multi else { return }
+            if started {
+                curl_multi_wakeup(multi)
+            } else {
+                closed = true  // the loop never ran, so no transfer holds the multi handle
+                curl_multi_cleanup(multi)
+            }
         }
     }
 

@@ -83,7 +83,11 @@ public final class SMTPConnection: @unchecked Sendable {
 
     private func perform(_ exchange: SMTPExchange) -> Result<SMTPReply, SMTPError> {
         let server = redactedURL(settings.url)
-        if closed || exchange.cancelled.load(ordering: .acquiring) {
+        if closed {
+            return .failure(SMTPError(kind: .cancelled, retryable: true,
+                                      message: "the connection to \(server) is closed"))
+        }
+        if exchange.cancelled.load(ordering: .acquiring) {
             return .failure(SMTPError(kind: .cancelled, retryable: true,
                                       message: "message to \(server) was cancelled before it was sent"))
         }

@@ -79,8 +79,7 @@ public actor SMTPConnectionPool {
 
     private func checkIn(_ connection: SMTPConnection) {
         if closed {
-            opened -= 1
-            Task { await connection.close() }
+            opened -= 1  // dropping the last reference closes it
         } else if !waiters.isEmpty {
             waiters.removeFirst().resume(returning: connection)
         } else {

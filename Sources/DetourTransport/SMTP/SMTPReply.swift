@@ -14,7 +14,6 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
 
 /// Collects the server's reply lines ("250-first", "250 last") into whole replies.
 struct SMTPReplyReader {
-    private var code: Int?
     private var lines: [String] = []
     /// Every complete reply, oldest first.
     private(set) var replies: [SMTPReply] = []
@@ -26,11 +25,9 @@ struct SMTPReplyReader {
             guard line.count >= 3, let lineCode = Int(line.prefix(3)) else { continue }
             let separator = line.dropFirst(3).first
             lines.append(String(line.dropFirst(4)))
-            code = lineCode
             if separator != "-" {
                 replies.append(SMTPReply(code: lineCode, text: lines.joined(separator: "\n")))
                 lines.removeAll()
-                code = nil
             }
         }
     }
