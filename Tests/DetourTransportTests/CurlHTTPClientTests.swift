@@ -133,6 +133,15 @@ struct CurlHTTPClientTests {
         #expect(whole.body.count == 100_000)
     }
 
+    @Test func oversizedResponseHeadersAreRefused() async throws {
+        let filler = String(repeating: "h", count: 6000)
+        let headers = Dictionary(uniqueKeysWithValues: (0..<50).map { ("X-Filler-\($0)", filler) })
+        let server = try HTTPStandIn(routes: ["/fat": ["status": 200, "headers": headers]], in: dir)
+        let error = await expectFailure(client, HTTPRequest(url: server.baseURL + "/fat"))
+        #expect(error?.code == .tooLarge)
+        #expect(error?.message == "response headers from \(server.baseURL)/ exceed 262144 bytes")
+    }
+
     @Test func allowAddressRefusesTheConnectedIP() async throws {
         let server = try HTTPStandIn(routes: ["/hook": ["status": 200]], in: dir)
         let seen = Seen()

@@ -15,7 +15,11 @@ struct SMTPFailure {
         if exchange.cancelled.load(ordering: .acquiring) {
             return SMTPError(kind: .cancelled, retryable: true, message: "sending to \(server) was cancelled")
         }
-        if let failure = exchange.failure, result != CURLE_OPERATION_TIMEDOUT {
+        // Missing STARTTLS, TLS trouble and timeouts are what ended the attempt even when an
+        // earlier reply (a refused EHLO answered by HELO) carried an error code.
+        let endedByTransport = [CURLE_USE_SSL_FAILED, CURLE_OPERATION_TIMEDOUT, CURLE_SSL_CONNECT_ERROR,
+                                CURLE_PEER_FAILED_VERIFICATION].contains(result)
+        if let failure = exchange.failure, !endedByTransport {
             let reply = scrub(failure.reply.text)
             let code = failure.reply.code
             let retryable = SMTPError.isRetryable(code: code)
