@@ -51,6 +51,17 @@ struct SMTPConnectionTests {
         #expect(received.data == message)
     }
 
+    @Test func implicitTLSWithTheTestCASucceeds() async throws {
+        let server = try SMTPStandIn(["--implicit-tls"])
+        let url = "smtps://127.0.0.1:\(server.server.port)"
+        let connection = SMTPConnection(settings: SMTPSettings(url: url, caFile: server.caFile), logger: quietLogger)
+        for number in 1...3 {
+            _ = try await connection.send(from: "shop@example.test", to: ["c@example.test"], message: testMessage(number))
+        }
+        #expect(server.messages().map(\.data) == (1...3).map { testMessage($0) })
+        #expect(server.connectionCount() == 1)
+    }
+
     @Test func startTLSWithoutTrustingTheCAFailsPermanently() async throws {
         let server = try SMTPStandIn(["--starttls"])
         let connection = SMTPConnection(settings: SMTPSettings(url: server.url, startTLS: .required), logger: quietLogger)

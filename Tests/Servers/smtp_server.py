@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for Detour's tests.
 
-Usage: smtp_server.py --dir DIR [--starttls] [--auth USER:PASSWORD] [--auth-only PLAIN|LOGIN]
+Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSWORD] [--auth-only PLAIN|LOGIN]
                       [--tempfail-first N] [--reject ADDRESS ...] [--lifetime SECONDS]
 
   --dir DIR            where it writes what it received (created if missing):
@@ -9,8 +9,9 @@ Usage: smtp_server.py --dir DIR [--starttls] [--auth USER:PASSWORD] [--auth-only
                                               {"peer": client port, "mail_from", "rcpt_tos",
                                                "data_b64": raw message bytes, "tls": bool, "login"}
                          DIR/connections.log  one line per TCP connection accepted ("<client port>")
-                         DIR/ca.pem           with --starttls: the CA that signed the server's certificate
+                         DIR/ca.pem           with TLS: the CA that signed the server's certificate
   --starttls           offer STARTTLS, with a certificate for 127.0.0.1/localhost made at start-up
+  --implicit-tls       speak TLS from the first byte (smtps://), same certificate
   --auth U:P           require AUTH (PLAIN or LOGIN) with this user and password; TLS not required
   --auth-only M        offer only this AUTH mechanism
   --tempfail-first N   answer "451 4.3.0" to the first N messages (at DATA), then accept
@@ -24,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
 ap.add_argument("--starttls", action="store_true")
+ap.add_argument("--implicit-tls", action="store_true")
 ap.add_argument("--auth")
 ap.add_argument("--auth-only", choices=["PLAIN", "LOGIN"])
 ap.add_argument("--tempfail-first", type=int, default=0)
@@ -137,9 +139,11 @@ async def main():
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
         if args.auth_only:
             options["auth_exclude_mechanism"] = [m for m in ("PLAIN", "LOGIN") if m != args.auth_only]
+    implicit = make_tls_context(args.dir) if args.implicit_tls else None
     handler = Handler()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: CountingSMTP(handler, **options), "127.0.0.1", 0, backlog=128)
+    server = await loop.create_server(lambda: CountingSMTP(handler, **options), "127.0.0.1", 0,
+                                      backlog=128, ssl=implicit)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     print("READY", server.sockets[0].getsockname()[1], flush=True)
