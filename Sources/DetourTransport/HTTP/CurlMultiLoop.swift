@@ -25,7 +25,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     init() {
         multi = detour_curl_global_init_once() == CURLE_OK ? curl_multi_init() : nil
         if let multi {
-            // Keep a handful of idle connections per host for probes and webhooks that repeat.
+            // Room for up to 64 idle connections, reused by probes and webhooks that repeat.
             detour_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
         }
     }
@@ -33,9 +33,12 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Hands `transfer` to the loop; when the loop has stopped, fails it at once.
     func submit(_ transfer: HTTPTransfer) {
         let accepted = enqueue(.add(transfer))
-        if !accepted {
-            transfer.fail(TransportError(code: .cancelled,
-                                         message: "the HTTP client was shut down before sending to \(redactedURL(transfer.request.url))"))
+        guard !accepted else { return }
+        let target = redactedURL(transfer.request.url)
+        if multi == nil {
+            transfer.fail(TransportError(code: .other, message: "libcurl could not start, so nothing was sent to \(target)"))
+        } else {
+            transfer.fail(TransportError(code: .cancelled, message: "the HTTP client was shut down before sending to \(target)"))
         }
     }
 
