@@ -15,8 +15,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
-  echo "setup: creating .venv with the test servers' Python packages"
-  python3 -m venv .venv
+# Re-install when the requirements changed since the venv was made.
+stamp=.venv/.requirements
+if [ ! -x .venv/bin/python ] || ! cmp -s scripts/requirements-test.txt "$stamp"; then
+  echo "setup: preparing .venv with the test servers' Python packages"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  cp scripts/requirements-test.txt "$stamp"
 fi

@@ -5,4 +5,15 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DETOUR_TEST_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for any reader: "tests: N passed, N failed".
+total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+failed=$(grep -cE '^✘ Test .* (failed|recorded an issue)' "$log" || true)
+failed_tests=$(grep -E '^✘ Test .* failed' "$log" | sort -u | wc -l)
+echo "tests: $((total - failed_tests)) passed, ${failed_tests} failed"
+exit "$status"

@@ -44,12 +44,12 @@ struct ProbeCommand: AsyncParsableCommand {
         for name in platform where daemon.platforms[PlatformID(name)] == nil {
             throw ValidationError("unknown platform '\(name)'. Known: \(daemon.platforms.keys.sorted().map(\.rawValue).joined(separator: ", "))")
         }
-        let selected = platform.isEmpty ? Set(daemon.platforms.keys) : Set(platform.map(PlatformID.init))
+        let selected = platform.isEmpty ? Set(daemon.platforms.keys) : Set(platform.map { PlatformID($0) })
         let specs = daemon.platforms.values.filter { selected.contains($0.id) }.sorted { $0.id < $1.id }
 
         let client = CurlHTTPClient(logger: Logger(label: "detour.probe"))
         defer { client.shutdown() }
-        let scheduler = ProbeScheduler(platforms: specs, controls: daemon.controls, controlTimeout: daemon.health.timeout,
+        let scheduler = ProbeScheduler<ContinuousClock>(platforms: specs, controls: daemon.controls, controlTimeout: daemon.health.timeout,
                                        fetcher: CurlProbeFetcher(client: client), clock: ContinuousClock(),
                                        logger: Logger(label: "detour.probe"))
         if !json { FileHandle.standardError.write(Data("probing \(specs.count) platform\(specs.count == 1 ? "" : "s") and \(daemon.controls.count) control targets…\n".utf8)) }

@@ -64,6 +64,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
     do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = handle_any
 
+ThreadingHTTPServer.request_queue_size = 256
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
