@@ -61,7 +61,13 @@ let package = Package(
         ),
 
         // Benchmarks that print figures: `swift run -c release detour-bench`.
-        .executableTarget(name: "DetourBench", dependencies: ["DetourConfig", "DetourCore"]),
+        .executableTarget(
+            name: "DetourBench",
+            dependencies: [
+                "DetourConfig", "DetourCore", "DetourProbes", "DetourTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // Shared helpers for tests: temporary directories, local servers, subprocesses.
         .target(name: "TestKit", path: "Tests/TestKit"),

@@ -5,13 +5,15 @@ import Foundation
 /// `detour-bench`: benchmarks that print figures. Each subcommand prints one table.
 @main
 enum Bench {
-    static func main() throws {
+    static func main() async throws {
         let args = CommandLine.arguments.dropFirst()
         switch args.first {
         case "audience": try audience(rows: args.dropFirst().first.flatMap(Int.init) ?? 100_000)
+        case "probes": try await ProbeBench.run(platforms: 50, seconds: args.dropFirst().first.flatMap(Int.init) ?? 60)
         default:
-            print("usage: detour-bench audience [ROWS]")
+            print("usage: detour-bench audience [ROWS] | probes [SECONDS]")
             print("  audience   load an audience CSV of ROWS customers (default 100000); prints load time and rate")
+            print("  probes     50 platforms x 4 probes every 10s against a local server for SECONDS (default 60); CPU share and peak RSS")
             exit(args.first == nil ? 0 : 2)
         }
     }

@@ -30,7 +30,13 @@ struct DaemonConfigLoader {
                 else { v.error("\"\(s.prefix(60))\" is not a listen address", hint: "write host:port such as 127.0.0.1:8470 or [::1]:8470") }
             }
             if let v = m.optional("public_url"), let s = URLCheck.httpURL(v) { http.publicURL = s.hasSuffix("/") ? String(s.dropLast()) : s; explicitPublic = true }
-            if !explicitPublic { http.publicURL = "http://\(http.host.contains(":") ? "[\(http.host)]" : http.host):\(http.port)" }
+            if !explicitPublic {
+                http.publicURL = "http://\(http.host.contains(":") ? "[\(http.host)]" : http.host):\(http.port)"
+                if ["0.0.0.0", "::"].contains(http.host) {
+                    m.node.warning("listening on all interfaces without public_url: links in emails would point at \(http.publicURL)",
+                                   hint: "set public_url: to the address customers' browsers use, e.g. https://detour.example.com")
+                }
+            }
             m.finish()
         }
 
@@ -65,7 +71,11 @@ struct DaemonConfigLoader {
         }
 
         var controls = BuiltinPlatforms.controlProbes
-        if let v = root.optional("controls"), let list = ProbeReader.probes(v) { controls = list }
+        if let v = root.optional("controls"), let list = ProbeReader.probes(v) {
+            if list.contains(where: \.isCorroborating) {
+                v.error("status feeds cannot be control probes", hint: "controls are dns, tcp or http checks of things that are not a platform")
+            } else { controls = list }
+        }
 
         var platforms: [PlatformID: PlatformSpec] = [:]
         for id in PlatformID.builtIn {

@@ -76,8 +76,10 @@ struct PolicyLoader {
                     webhooks.append(w)
                 }
             }
-            if m.keys.isEmpty { m.node.error("no channels", hint: "add email, banner or webhooks") }
             m.finish()
+            if email == nil, banner == nil, webhooks.isEmpty, diagnostics.errors.count == before {
+                m.node.error("no channels: customers would hear nothing", hint: "add email, banner or webhooks")
+            }
         }
 
         var recovery = RecoveryPlan(allClear: Set(ChannelKind.allCases))

@@ -32,6 +32,10 @@ struct SecretReader {
         }
         if text.hasPrefix("credential:") {
             let name = String(text.dropFirst(11))
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                inline.error("'\(name)' is not a credential name", hint: "write credential:NAME with the name given to LoadCredential=NAME:…")
+                return nil
+            }
             guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
                 inline.error("credential:\(name) needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=",
                              hint: "run under systemd with LoadCredential=\(name):/path, or use \(fileKey)")

@@ -55,11 +55,11 @@ public enum WebhookTarget {
             let b = withUnsafeBytes(of: v6) { Array($0) }
             if b[0..<15].allSatisfy({ $0 == 0 }) && (b[15] == 1 || b[15] == 0) { return .loopback }
             if b[0] == 0xfe && (b[1] & 0xc0) == 0x80 { return .linkLocal }
+            if b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2 { return .linkLocal } // AWS IMDS over IPv6 (fd00:ec2::254)
             if (b[0] & 0xfe) == 0xfc { return .privateRange }
             if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff {
                 return classify(address: "\(b[12]).\(b[13]).\(b[14]).\(b[15])")
             }
-            if b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2 { return .linkLocal } // AWS IMDS over IPv6 (fd00:ec2::254)
             return .public
         }
         return .name

@@ -131,3 +131,29 @@ import TestKit
         #expect(allowed.diagnostics.errors.count == 1, "private allowed, metadata still refused: \(allowed.everything)")
     }
 }
+
+@Suite struct PolicyEdgeTests {
+    @Test func aPolicyWhoseChannelsAreAllEmptyIsAnError() throws {
+        let f = try Fixture(policies: ["a.yaml": policy(replacing: "channels:\n  banner:\n    publish_dir: site", with: "channels:\n  email:\n  webhooks: []")])
+        #expect(f.error("policies/a.yaml", "channels")?.message == "no channels: customers would hear nothing")
+    }
+
+    @Test func crlfEscapesCannotReachAHeaderValue() throws {
+        let f = try Fixture(policies: ["a.yaml": policy(replacing: "channels:\n", with: "channels:\n  email:\n    smtp: relay\n    from: \"Rosie\\r\\nBcc: all@example.com <r@example.com>\"\n    audience: ../people.csv\n")],
+                            files: ["people.csv": "email,name\na@example.com,A\n"])
+        #expect(f.error("policies/a.yaml", "channels.email.from")?.message == "must be a single line")
+    }
+
+    @Test func theIPv6MetadataAddressIsRefusedEvenWhenPrivateTargetsAreAllowed() {
+        #expect(WebhookTarget.check("http://[fd00:ec2::254]/latest", allowPrivate: true) != nil)
+        #expect(WebhookTarget.check("http://[fd12::1]/hook", allowPrivate: true) == nil)
+        #expect(WebhookTarget.check("http://[fe80::1]/hook", allowPrivate: true) != nil)
+        #expect(WebhookTarget.check("http://metadata.google.internal/", allowPrivate: true) != nil)
+        #expect(WebhookTarget.check("https://hooks.slack.com/services/T/B/x", allowPrivate: false) == nil)
+    }
+
+    @Test func statusFeedsCannotBeControls() throws {
+        let f = try Fixture(daemon: Fixture.minimalDaemon + "\ncontrols:\n  - statusfeed: https://status.example.com/api/v2/summary.json\n    format: statuspage")
+        #expect(f.error("detour.yaml", "controls")?.message == "status feeds cannot be control probes")
+    }
+}

@@ -17,6 +17,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("routes")
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--lifetime", type=float, default=600)
+ap.add_argument("--no-log", action="store_true", help="do not record requests (benchmarks)")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -35,12 +36,13 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?")[0]
         with lock:
-            with open(args.routes + ".log", "a") as log:
+            if not args.no_log:
+              with open(args.routes + ".log", "a") as log:
                 log.write(json.dumps({"method": self.command, "path": self.path,
                                       "headers": {k.lower(): v for k, v in self.headers.items()},
                                       "body": body.decode("utf-8", "replace"),
                                       "at": time.time()}) + "\n")
-            routes = load_routes()
+            routes = ROUTES if args.no_log else load_routes()
             spec = routes.get(path) or routes.get("*") or {"status": 404, "body": "no route"}
             if isinstance(spec, list):
                 n = counters.get(path, 0)
@@ -65,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = handle_any
 
 ThreadingHTTPServer.request_queue_size = 256
+ROUTES = load_routes()
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())

@@ -8,7 +8,7 @@ public struct HealthSettings: Sendable, Hashable, Codable {
     public var timeout: TimeSpan = .seconds(10)
     /// Consecutive failing rounds before a platform is down.
     public var failureThreshold: Int = 3
-    /// Consecutive healthy rounds before a down platform is operational again.
+    /// Consecutive non-failing rounds (operational or degraded) before a down platform comes back.
     public var successThreshold: Int = 2
     /// Share of a platform's own probes that must fail for a round to count as failing.
     public var quorum: Quorum = .majority

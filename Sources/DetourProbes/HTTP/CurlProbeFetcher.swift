@@ -35,7 +35,14 @@ public struct CurlProbeFetcher: ProbeHTTPFetcher {
             case .tlsFailure: kind = .tls
             default: kind = .other
             }
-            let message = kind == .timeout ? "timed out after \(request.timeout)" : error.message
+            let host = URLComponents(string: request.url)?.host ?? "the host"
+            let message: String
+            switch kind {
+            case .timeout: message = "timed out after \(request.timeout)"
+            case .dns: message = "cannot resolve \(host)"
+            case .connect: message = error.curlMessage.isEmpty ? error.message : error.curlMessage
+            default: message = error.message
+            }
             return .failure(ProbeHTTPFailure(kind: kind, message: message))
         }
     }
