@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libcurl from Debian's libcurl4-openssl-dev, and typed wrappers for its variadic calls.
@@ -51,6 +52,17 @@ let package = Package(
             ]
         ),
 
+        // The Channel protocol and its three implementations: Email/, Webhook/, Banner/.
+        .target(
+            name: "DetourChannels",
+            dependencies: [
+                "DetourCore", "DetourTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "detour",
             dependencies: [
@@ -76,6 +88,7 @@ let package = Package(
         .testTarget(name: "DetourConfigTests", dependencies: ["DetourConfig", "DetourCore", "TestKit"]),
         .testTarget(name: "DetourTransportTests", dependencies: ["DetourTransport", "TestKit"]),
         .testTarget(name: "DetourProbesTests", dependencies: ["DetourProbes", "DetourCore", "TestKit"]),
+        .testTarget(name: "DetourChannelsTests", dependencies: ["DetourChannels", "DetourCore", "DetourTransport", "TestKit"]),
         // End to end: the built `detour` binary as a subprocess against real local servers.
         .testTarget(name: "DetourCLITests", dependencies: ["TestKit"]),
     ],

@@ -31,10 +31,10 @@ struct DNSProbeTests {
         // Blocking work that ignores the limit, like a stuck getaddrinfo: the caller still gets an answer at the limit.
         let started = ContinuousClock.now
         let value = await Deadline.runBlocking(within: .milliseconds(200)) { () -> Int in
-            usleep(2_000_000)
+            usleep(10_000_000)
             return 1
         }
         #expect(value == nil)
-        #expect(ContinuousClock.now - started < .milliseconds(1500))
+        #expect(ContinuousClock.now - started < .seconds(5), "answered at the limit, not after the 10s block")
     }
 }

@@ -59,7 +59,7 @@ struct HTTPProbeTests {
         let result = await probe("/hang", timeout: .init(milliseconds: 500)).run()
         #expect(result.verdict == .failing)
         #expect(result.detail == "timed out after 500ms")
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(10), "bounded by the timeout, not the 20s hang")
     }
 
     @Test func anErrorPhraseInTheBodyIsFailing() async {

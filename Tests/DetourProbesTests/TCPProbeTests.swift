@@ -30,7 +30,7 @@ struct TCPProbeTests {
         let took = ContinuousClock.now - started
         #expect(result.verdict == .failing)
         #expect(result.detail == "timed out after 700ms")
-        #expect(took >= .milliseconds(650) && took < .seconds(2))
+        #expect(took >= .milliseconds(650) && took < .seconds(10))
     }
 
     @Test func aNameThatDoesNotResolveSaysSo() async {

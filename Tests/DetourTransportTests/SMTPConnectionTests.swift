@@ -183,7 +183,7 @@ struct SMTPConnectionTests {
             #expect(error.kind == .timeout)
             #expect(error.retryable)
         }
-        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 
     @Test func cancellingTheTaskAbandonsTheMessagePromptly() async throws {
@@ -202,10 +202,10 @@ struct SMTPConnectionTests {
         try await Task.sleep(for: .milliseconds(300))
         let started = ContinuousClock.now
         task.cancel()
-        let error = try await within(.seconds(5)) { await task.value }
+        let error = try await within(.seconds(15)) { await task.value }
         #expect(error?.kind == .cancelled)
         #expect(error?.retryable == true)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(10), "cancelled, not waited out (30s hole)")
     }
 
     @Test func addressesWithLineBreaksAreRefusedBeforeConnecting() async throws {
