@@ -72,19 +72,25 @@ public struct DiscordBody: Sendable, Hashable, Encodable {
             + e.fields.reduce(0) { $0 + TextLimit.length($1.name) + TextLimit.length($1.value) }
     }
 
-    /// Shortens the description, then drops fields from the end, until the embed is within 6000.
+    /// Keeps the title and description (each already within its own limit, so together within 6000)
+    /// and as many contact fields as fit in what is left of the 6000; the last one may be shortened.
     static func fitTotal(_ embed: Embed) -> Embed {
         var e = embed
-        var over = total(e) - Limits.embedTotal
-        if over > 0, let description = e.description {
-            let shorter = TextLimit.truncate(description, to: max(0, TextLimit.length(description) - over))
-            e.description = shorter.isEmpty ? nil : shorter
-            over = total(e) - Limits.embedTotal
+        var left = Limits.embedTotal - TextLimit.length(e.title) - TextLimit.length(e.description ?? "")
+        var kept: [Field] = []
+        for field in embed.fields {
+            let name = TextLimit.length(field.name)
+            if name + TextLimit.length(field.value) <= left {
+                kept.append(field)
+                left -= name + TextLimit.length(field.value)
+            } else {
+                if left - name >= 16 {
+                    kept.append(Field(name: field.name, value: TextLimit.truncate(field.value, to: left - name), inline: field.inline))
+                }
+                break
+            }
         }
-        while over > 0, !e.fields.isEmpty {
-            e.fields.removeLast()
-            over = total(e) - Limits.embedTotal
-        }
+        e.fields = kept
         return e
     }
 }
