@@ -103,3 +103,21 @@ struct WebhookSignatureTests {
         #expect(received(server).isEmpty)
     }
 }
+
+/// The signed request shown in channels/webhook/README.md is exactly what Detour sends.
+@Suite struct WebhookReadmeExampleTests {
+    @Test func theReadmesStandardExampleIsByteForByteWhatIsSent() throws {
+        let readme = try String(contentsOfFile: Repo.path("channels/webhook/README.md"), encoding: .utf8)
+        let body = try WebhookBody.make(format: .standard, channel: "booking-system", message: WebhookFixture.message(id: "dlv_01HZX3K9QJ"),
+                                        text: WebhookTemplates(TemplateRefs()).text(for: WebhookFixture.context()),
+                                        secret: Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", origin: "inline"), timestamp: 1_700_000_060)
+        let text = String(decoding: body.data, as: UTF8.self)
+        #expect(readme.contains("\n" + text + "\n"), "README body is stale:\n\(text)")
+        let headers = Dictionary(uniqueKeysWithValues: body.headers)
+        #expect(headers["webhook-id"] == "dlv_01HZX3K9QJ")
+        #expect(headers["webhook-timestamp"] == "1700000060")
+        let signature = try #require(headers["webhook-signature"])
+        #expect(readme.contains("webhook-signature: \(signature)\n"), "README signature is stale: \(signature)")
+        #expect(readme.contains("User-Agent: \(WebhookSender.userAgent)"))
+    }
+}
