@@ -2,6 +2,20 @@
 
 /// The default templates, compiled in so the `detour` binary is self-contained.
 enum BuiltinTemplates {
-    static let all: [String: String] = [:
+    static let all: [String: String] = [
+        "webhook/opened": #"""
+{{% CONTENT_TYPE: TEXT}}
+{{#test}}[Test] {{/test}}{{business.name}}: {{platform_list}} not working
+{{message}}
+Since {{since}}.{{#test}} This is a test from Detour: nothing is down and customers were not told anything.{{/test}}
+
+"""#,
+        "webhook/resolved": #"""
+{{% CONTENT_TYPE: TEXT}}
+{{business.name}}: {{platform_list}} working again
+{{#has_message}}{{message}}{{/has_message}}{{^has_message}}Messages through {{platform_list}} reach us again. Thank you for your patience.{{/has_message}}
+Down from {{since}} to {{resolved_at}}.
+
+"""#,
     ]
 }
