@@ -123,7 +123,9 @@ public final class HTTPStandIn: @unchecked Sendable {
     public func setRoutes(_ routes: [String: Any]) throws {
         let tmp = routesFile.appendingPathExtension("tmp")
         try JSONSerialization.data(withJSONObject: routes).write(to: tmp)
-        _ = try FileManager.default.replaceItemAt(routesFile, withItemAt: tmp)
+        guard rename(tmp.path, routesFile.path) == 0 else {
+            throw LocalServerError(description: "cannot replace \(routesFile.path): errno \(errno)")
+        }
     }
 
     /// Every request received so far, oldest first, as decoded JSON objects.
