@@ -77,7 +77,12 @@ public struct EmailTemplates: Sendable {
 
     /// Renders the three texts for one message.
     public func render(_ context: MessageContext) -> RenderedEmail {
-        let values = TemplateValues.from(context)
+        var values = TemplateValues.from(context)
+        // swift-mustache treats "" as true in {{#section}}: drop empty texts so `{{#message}}…{{/message}}`
+        // leaves out an empty recovery message (a missing value renders as "" anyway).
+        for (key, value) in values {
+            if let text = value as? String, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { values[key] = nil }
+        }
         let renderedText = text.render(values)
         let subjectLine = subject.render(values)
             .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
