@@ -42,6 +42,9 @@ struct EmailMessageBuilderTests {
         let m = message(subject: String(repeating: "Outage ", count: 25), text: long + "\nFrom now on\n.\nend", html: long)
         let data = try EmailMessageBuilder.build(m)
         let parsed = try ParsedEmail.parse(data)
+        // A soft line break never splits a UTF-8 character: no line starts with a continuation byte (=80…=BF).
+        let lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(!lines.contains { line in ["=8", "=9", "=A", "=B"].contains { line.hasPrefix($0) } })
         #expect(parsed.bareLineBreaks == 0)
         #expect(parsed.longestLine <= 78)
         #expect(parsed.subject == m.subject.trimmingCharacters(in: .whitespaces))

@@ -18,6 +18,7 @@ enum QuotedPrintable {
     }
 
     /// One line without its line break, split with soft breaks (`=` CRLF) so each piece is ≤ 76 characters.
+    /// A soft break never falls inside a UTF-8 character.
     private static func encodeLine(_ bytes: [UInt8]) -> String {
         var tokens: [[UInt8]] = []
         for (i, byte) in bytes.enumerated() {
@@ -34,7 +35,9 @@ enum QuotedPrintable {
             default:
                 literal = false
             }
-            tokens.append(literal ? [byte] : escaped(byte))
+            let token = literal ? [byte] : escaped(byte)
+            // Keep a UTF-8 character's bytes on one line, so a soft break never splits it.
+            if byte & 0xC0 == 0x80, !tokens.isEmpty { tokens[tokens.count - 1] += token } else { tokens.append(token) }
         }
         var out: [UInt8] = []
         var length = 0
