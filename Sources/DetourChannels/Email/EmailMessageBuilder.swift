@@ -30,7 +30,7 @@ public struct EmailMessage: Sendable, Hashable {
 public struct EmailMessageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Which field: `from`, `to` or `reply-to`.
     public var field: String
-    public var description: String { "the \(field) address is not a plain ASCII email address" }
+    public var description: String { "the \(field) address cannot go in a header: it is not a valid plain-ASCII email address" }
 }
 
 /// Builds RFC 5322 message bytes: a `multipart/alternative` with text and HTML parts, UTF-8 and
