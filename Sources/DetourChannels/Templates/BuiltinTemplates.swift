@@ -3,6 +3,167 @@
 /// The default templates, compiled in so the `detour` binary is self-contained.
 enum BuiltinTemplates {
     static let all: [String: String] = [
+        "email/opened.html": #"""
+<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{business.name}}</title></head>
+<body style="margin:0;padding:24px;background:#f6f6f4;font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#222">
+<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
+<p>{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}</p>
+<p>{{platform_list}} is having an outage right now, so messages to {{business.name}} there may not get through.</p>
+<p style="white-space:pre-line">{{message}}</p>
+{{#has_contacts}}
+<p>You can still reach us here:</p>
+<ul>
+{{#contacts}}
+<li><a href="{{url}}" style="color:#0b57d0">{{label}}</a></li>
+{{/contacts}}
+</ul>
+{{/has_contacts}}
+<p>We'll email you again when everything is back to normal.</p>
+<p>{{business.name}}</p>
+</div>
+{{#unsubscribe_url}}
+<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#777">You get this because you are a customer of {{business.name}}. <a href="{{unsubscribe_url}}" style="color:#777">Unsubscribe</a></p>
+{{/unsubscribe_url}}
+</body>
+</html>
+
+"""#,
+        "email/opened.subject": #"""
+Can't reach {{business.name}} on {{platform_list}}? Here's how to reach us
+
+"""#,
+        "email/opened.txt": #"""
+{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}
+
+{{platform_list}} is having an outage right now, so messages to {{business.name}} there may not get through.
+
+{{message}}
+
+{{#has_contacts}}
+You can still reach us here:
+{{#contacts}}
+- {{label}}: {{url}}
+{{/contacts}}
+
+{{/has_contacts}}
+We'll email you again when everything is back to normal.
+
+{{business.name}}
+{{#unsubscribe_url}}
+
+--
+You get this because you are a customer of {{business.name}}.
+Unsubscribe: {{unsubscribe_url}}
+{{/unsubscribe_url}}
+
+"""#,
+        "email/resolved.html": #"""
+<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{business.name}}</title></head>
+<body style="margin:0;padding:24px;background:#f6f6f4;font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#222">
+<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
+<p>{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}</p>
+<p>Good news: the {{platform_list}} outage is over, and you can reach {{business.name}} there as usual again.</p>
+{{#message}}
+<p style="white-space:pre-line">{{message}}</p>
+{{/message}}
+<p>Thanks for your patience.</p>
+<p>{{business.name}}</p>
+</div>
+{{#unsubscribe_url}}
+<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#777">You get this because you are a customer of {{business.name}}. <a href="{{unsubscribe_url}}" style="color:#777">Unsubscribe</a></p>
+{{/unsubscribe_url}}
+</body>
+</html>
+
+"""#,
+        "email/resolved.subject": #"""
+{{business.name}} is back on {{platform_list}}
+
+"""#,
+        "email/resolved.txt": #"""
+{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}
+
+Good news: the {{platform_list}} outage is over, and you can reach {{business.name}} there as usual again.
+
+{{#message}}
+{{message}}
+
+{{/message}}
+Thanks for your patience.
+
+{{business.name}}
+{{#unsubscribe_url}}
+
+--
+You get this because you are a customer of {{business.name}}.
+Unsubscribe: {{unsubscribe_url}}
+{{/unsubscribe_url}}
+
+"""#,
+        "email/test.html": #"""
+<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{business.name}}</title></head>
+<body style="margin:0;padding:24px;background:#f6f6f4;font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#222">
+<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
+<p>{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}</p>
+<p>This is a test from {{business.name}}. If we ever can't be reached on social media, this is how we'll tell you where to find us. There is nothing you need to do.</p>
+{{#message}}
+<p>This is what the message would say:</p>
+<blockquote style="white-space:pre-line;margin:0 0 16px;padding-left:12px;border-left:3px solid #ddd">{{message}}</blockquote>
+{{/message}}
+{{#has_contacts}}
+<p>Ways to reach us:</p>
+<ul>
+{{#contacts}}
+<li><a href="{{url}}" style="color:#0b57d0">{{label}}</a></li>
+{{/contacts}}
+</ul>
+{{/has_contacts}}
+<p>{{business.name}}</p>
+</div>
+{{#unsubscribe_url}}
+<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#777">You get this because you are a customer of {{business.name}}. <a href="{{unsubscribe_url}}" style="color:#777">Unsubscribe</a></p>
+{{/unsubscribe_url}}
+</body>
+</html>
+
+"""#,
+        "email/test.subject": #"""
+Test message from {{business.name}}
+
+"""#,
+        "email/test.txt": #"""
+{{#name}}Hi {{name}},{{/name}}{{^name}}Hello,{{/name}}
+
+This is a test from {{business.name}}. If we ever can't be reached on social media, this is how we'll tell you where to find us. There is nothing you need to do.
+
+{{#message}}
+This is what the message would say:
+
+{{message}}
+
+{{/message}}
+{{#has_contacts}}
+Ways to reach us:
+{{#contacts}}
+- {{label}}: {{url}}
+{{/contacts}}
+
+{{/has_contacts}}
+{{business.name}}
+{{#unsubscribe_url}}
+
+--
+You get this because you are a customer of {{business.name}}.
+Unsubscribe: {{unsubscribe_url}}
+{{/unsubscribe_url}}
+
+"""#,
         "webhook/opened": #"""
 {{% CONTENT_TYPE: TEXT}}
 {{#test}}[Test] {{/test}}{{business.name}}: {{platform_list}} not working

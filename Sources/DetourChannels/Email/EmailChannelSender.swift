@@ -1,0 +1,90 @@
+import DetourCore
+import DetourTransport
+import Foundation
+import Logging
+
+/// The email channel: renders one email per customer from the policy's templates and hands it to
+/// the business's SMTP server. Each message keeps the delivery id as its Message-ID, so a retry is
+/// recognisably the same email.
+public struct EmailChannelSender: Channel {
+    private let settings: EmailChannel
+    private let serverName: String
+    private let pool: SMTPConnectionPool
+    private let templates: [IncidentEvent: Result<EmailTemplates, TemplateRenderer.Problem>]
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - settings: the policy's `channels.email`.
+    ///   - server: the SMTP server it names (for messages; the pool does the talking).
+    ///   - pool: the connection pool for that server, shared by every channel that uses it.
+    ///   - now: the clock for the Date header.
+    public init(settings: EmailChannel, server: SMTPServer, pool: SMTPConnectionPool,
+                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        self.settings = settings
+        self.serverName = server.name
+        self.pool = pool
+        self.now = now
+        self.logger = logger
+        var loaded: [IncidentEvent: Result<EmailTemplates, TemplateRenderer.Problem>] = [:]
+        for event in IncidentEvent.allCases {
+            do {
+                loaded[event] = .success(try EmailTemplates.forEvent(event, refs: settings.templates))
+            } catch {
+                // Kept, not thrown: a broken all-clear template must not stop outage emails.
+                loaded[event] = .failure(error)
+                logger.error("email template cannot be used", metadata: [
+                    "email.event": "\(event.rawValue)", "template.problem": "\(error)",
+                ])
+            }
+        }
+        templates = loaded
+    }
+
+    /// Renders and sends one email to `message.recipient` (an address); the context carries the name.
+    public func deliver(_ message: OutgoingMessage) async throws(DeliveryError) -> DeliveryReceipt {
+        let context = message.context
+        let label = "email for '\(HeaderEncoding.sanitised(context.businessID))' via SMTP server '\(serverName)' to \(HeaderEncoding.sanitised(message.recipient))"
+        let rendered: RenderedEmail
+        switch templates[context.event] ?? .failure(.init(source: "email/\(context.event.rawValue)", message: "no templates")) {
+        case .success(let t): rendered = t.render(context)
+        case .failure(let problem):
+            throw DeliveryError(code: "email.template", message: "\(label): \(problem)", retryable: false)
+        }
+        let email = EmailMessage(
+            from: settings.from, to: Mailbox(name: context.recipientName, address: message.recipient),
+            replyTo: settings.replyTo, subject: rendered.subject, text: rendered.text, html: rendered.html,
+            deliveryID: message.deliveryID, date: now(), unsubscribeURL: context.unsubscribeURL)
+        let data: Data
+        do {
+            data = try EmailMessageBuilder.build(email)
+        } catch {
+            throw DeliveryError(code: "email.address", message: "\(label): \(error)", retryable: false)
+        }
+        do {
+            let reply = try await pool.send(from: settings.from.address, to: [message.recipient], message: data)
+            logger.debug("email accepted", metadata: [
+                "delivery.id": "\(message.deliveryID)", "smtp.server": "\(serverName)", "smtp.code": "\(reply.code)",
+            ])
+            return DeliveryReceipt(reply: reply.description)
+        } catch {
+            throw Self.deliveryError(error, label: label)
+        }
+    }
+
+    /// How an SMTP failure is reported to the delivery worker: a stable code, the label and the server's reply.
+    static func deliveryError(_ error: SMTPError, label: String) -> DeliveryError {
+        let code: String = switch error.kind {
+        case .rejected: error.retryable ? "smtp.temporary" : "smtp.rejected"
+        case .authenticationFailed: "smtp.auth"
+        case .startTLSUnavailable: "smtp.starttls"
+        case .tlsFailure: "smtp.tls"
+        case .connectFailure, .connectionLost: "smtp.connection"
+        case .timeout: "smtp.timeout"
+        case .cancelled: "smtp.cancelled"
+        case .invalidRequest: "smtp.invalid"
+        default: "smtp.error"
+        }
+        return DeliveryError(code: code, message: "\(label): \(error.message)", retryable: error.retryable)
+    }
+}
