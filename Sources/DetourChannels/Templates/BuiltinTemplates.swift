@@ -3,6 +3,212 @@
 /// The default templates, compiled in so the `detour` binary is self-contained.
 enum BuiltinTemplates {
     static let all: [String: String] = [
+        "banner/banner.js": ##"""
+/*
+ * Detour banner: shows "our Instagram DMs are down, call us instead" at the top of your page
+ * while an outage lasts, and takes it down when Detour says so or when it expires.
+ *
+ *   <script src="/detour/BUSINESS/banner.js" defer></script>
+ *   <script src="https://detour.example/banner/BUSINESS.js" defer></script>
+ *
+ * The banner.json next to the script is used (same path, .js -> .json), or the URL in
+ * data-detour-banner="…". Add data-detour-style="none" to style .detour-banner yourself.
+ *
+ * Works under a strict Content-Security-Policy: no inline script, no eval, no innerHTML. Text is set
+ * with textContent; links are kept only for http(s), tel, mailto and sms. Styles are set through
+ * element.style, which style-src does not block.
+ */
+(function () {
+  "use strict";
+
+  var REFRESH_MS = 60 * 1000;
+  var SAFE_LINK = /^(https?|tel|mailto|sms):/i;
+  var TEXT = { test: "Test: ", dismiss: "Dismiss", dismissLabel: "Dismiss this notice" };
+
+  var script = document.currentScript || document.querySelector("script[data-detour-banner]");
+  if (!script) { return; }
+  var jsonURL = bannerURL(script);
+  if (!jsonURL) { return; }
+  var styled = script.getAttribute("data-detour-style") !== "none";
+  var shown = null;
+  var shownKey = null;
+  var shownExpires = 0;
+
+  function bannerURL(el) {
+    try {
+      var explicit = el.getAttribute("data-detour-banner");
+      if (explicit) { return new URL(explicit, document.baseURI).href; }
+      var url = new URL(el.src, document.baseURI);
+      if (!/\.js$/.test(url.pathname)) { return null; }
+      url.pathname = url.pathname.replace(/\.js$/, ".json");
+      url.search = "";
+      url.hash = "";
+      return url.href;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Shown only when Detour says active and the banner has not expired: a banner left behind by a
+  // daemon that stopped renewing it takes itself down.
+  function isLive(data, now) {
+    if (!data || data.active !== true || typeof data.message !== "string") { return false; }
+    var expires = Date.parse(data.expires_at);
+    return !isNaN(expires) && expires > now;
+  }
+
+  function keyOf(data) {
+    var business = data.business && typeof data.business.id === "string" ? data.business.id : "";
+    return "detour-banner-dismissed:" + business + ":" + String(data.incident || "") + ":" + String(data.since || "");
+  }
+
+  function dismissed(key) {
+    try { return window.sessionStorage.getItem(key) === "1"; } catch (e) { return false; }
+  }
+
+  function rememberDismissed(key) {
+    try { window.sessionStorage.setItem(key, "1"); } catch (e) { /* storage may be disabled */ }
+  }
+
+  function setStyle(el, props) {
+    if (!styled) { return; }
+    for (var name in props) {
+      if (Object.prototype.hasOwnProperty.call(props, name)) { el.style[name] = props[name]; }
+    }
+  }
+
+  function build(data) {
+    var box = document.createElement("div");
+    box.className = "detour-banner";
+    box.setAttribute("role", "status");
+    box.setAttribute("aria-live", "polite");
+    setStyle(box, {
+      display: "flex", flexWrap: "wrap", alignItems: "center", gap: "0.5em 1em",
+      padding: "0.75em 1em", background: "#fff4ce", color: "#3d2f00",
+      borderBottom: "2px solid #e0b100", font: "inherit", lineHeight: "1.4"
+    });
+
+    var text = document.createElement("p");
+    text.className = "detour-banner__message";
+    setStyle(text, { margin: "0", flex: "1 1 20em" });
+    if (data.test === true) {
+      var label = document.createElement("strong");
+      label.textContent = TEXT.test;
+      text.appendChild(label);
+    }
+    text.appendChild(document.createTextNode(data.message));
+    box.appendChild(text);
+
+    var links = Array.isArray(data.links) ? data.links : [];
+    var list = document.createElement("ul");
+    list.className = "detour-banner__links";
+    setStyle(list, { display: "flex", flexWrap: "wrap", gap: "0.5em 1em", margin: "0", padding: "0", listStyle: "none" });
+    for (var i = 0; i < links.length; i++) {
+      var link = links[i];
+      if (!link || typeof link.url !== "string" || typeof link.label !== "string" || !SAFE_LINK.test(link.url)) { continue; }
+      var a = document.createElement("a");
+      a.href = link.url;
+      a.textContent = link.label;
+      setStyle(a, { color: "inherit", fontWeight: "bold" });
+      var item = document.createElement("li");
+      item.appendChild(a);
+      list.appendChild(item);
+    }
+    if (list.childNodes.length > 0) { box.appendChild(list); }
+
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "detour-banner__dismiss";
+    close.textContent = TEXT.dismiss;
+    close.setAttribute("aria-label", TEXT.dismissLabel);
+    setStyle(close, { marginLeft: "auto", font: "inherit", cursor: "pointer" });
+    var key = keyOf(data);
+    close.addEventListener("click", function () {
+      rememberDismissed(key);
+      takeDown();
+    });
+    box.appendChild(close);
+    return box;
+  }
+
+  function takeDown() {
+    if (shown && shown.parentNode) { shown.parentNode.removeChild(shown); }
+    shown = null;
+    shownKey = null;
+    shownExpires = 0;
+  }
+
+  function expireIfDue() {
+    if (shown && Date.now() >= shownExpires) { takeDown(); }
+  }
+
+  function show(data) {
+    var key = keyOf(data);
+    if (dismissed(key)) { takeDown(); return; }
+    var box = build(data);
+    if (shown && shown.parentNode) {
+      shown.parentNode.replaceChild(box, shown);
+    } else {
+      document.body.insertBefore(box, document.body.firstChild);
+    }
+    shown = box;
+    shownKey = key;
+    shownExpires = Date.parse(data.expires_at);
+  }
+
+  var lastBody = null;
+  function apply(data) {
+    if (!isLive(data, Date.now())) { takeDown(); lastBody = null; return; }
+    var body = JSON.stringify([data.message, data.links, data.test, keyOf(data)]);
+    if (body === lastBody && shown && shownKey === keyOf(data)) { shownExpires = Date.parse(data.expires_at); return; }
+    lastBody = body;
+    show(data);
+  }
+
+  function check() {
+    // no-cache revalidates with the ETag, so an unchanged banner costs a 304.
+    fetch(jsonURL, { credentials: "omit", cache: "no-cache" })
+      .then(function (response) {
+        if (response.status === 404 || response.status === 410) { return { active: false }; }
+        if (!response.ok) { throw new Error("banner.json: HTTP " + response.status); }
+        return response.json();
+      })
+      .then(apply)
+      .catch(expireIfDue); // keep what is shown until it expires
+  }
+
+  function start() {
+    check();
+    setInterval(function () {
+      expireIfDue();
+      if (document.visibilityState !== "hidden") { check(); }
+    }, REFRESH_MS);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
+
+"""##,
+        "banner/opened.html": #"""
+<div class="detour-banner" role="status" aria-live="polite" data-detour-business="{{business.id}}" data-detour-expires-at="{{expires_at_iso}}">
+  <p class="detour-banner__message">{{#test}}<strong>Test:</strong> {{/test}}{{message}}</p>
+{{#has_links}}
+  <ul class="detour-banner__links">
+{{#links}}
+    <li><a href="{{url}}">{{label}}</a></li>
+{{/links}}
+  </ul>
+{{/has_links}}
+</div>
+
+"""#,
+        "banner/resolved.html": #"""
+
+"""#,
         "email/opened.html": #"""
 <!DOCTYPE html>
 <html lang="en">

@@ -72,6 +72,7 @@ public enum TemplateValues {
             "contacts": c.contacts.map { ["label": $0.label, "url": $0.url] },
             "has_contacts": !c.contacts.isEmpty,
         ]
+        if c.message.isEmpty { v.removeValue(forKey: "message") }
         if let r = c.resolvedAt { v["resolved_at"] = human.string(from: r); v["resolved_at_iso"] = iso.string(from: r) }
         if let n = c.recipientName, !n.isEmpty { v["name"] = n }
         if let e = c.recipientEmail { v["email"] = e }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The banners the daemon serves, by business, kept in memory so the HTTP listener answers
+/// `/banner/BUSINESS.json` and `.js` without touching the disk. `BannerPublisher` keeps it current.
+public actor BannerState {
+    /// One business's published banner: the document and the exact bytes of its files.
+    public struct Entry: Sendable, Hashable {
+        public var document: BannerDocument
+        public var json: Data
+        public var html: Data
+        /// Orders updates that may arrive out of order: a larger revision is newer.
+        public var revision: UInt64
+
+        public init(document: BannerDocument, json: Data, html: Data, revision: UInt64) {
+            self.document = document; self.json = json; self.html = html; self.revision = revision
+        }
+    }
+
+    private var entries: [String: Entry] = [:]
+    /// The bytes of `banner.js`, the same for every business.
+    public nonisolated let script: Data
+
+    public init(script: Data = BannerScript.data) {
+        self.script = script
+    }
+
+    public func entry(for business: String) -> Entry? { entries[business] }
+
+    /// Keeps `entry` unless a newer revision is already stored. Returns whether it was kept.
+    @discardableResult
+    public func store(_ entry: Entry, for business: String) -> Bool {
+        if let current = entries[business], current.revision > entry.revision { return false }
+        entries[business] = entry
+        return true
+    }
+
+    /// Forgets a business whose policy was removed: its URLs answer 404 from then on.
+    public func remove(business: String) { entries[business] = nil }
+
+    public var businesses: [String] { entries.keys.sorted() }
+}
+
+/// The compiled-in `banner.js` (from `channels/banner/banner.js.mustache`, a template with no tags).
+public enum BannerScript {
+    public static let name = "banner/banner.js"
+    public static var text: String { BuiltinTemplateNames.text(name) ?? "" }
+    public static var data: Data { Data(text.utf8) }
+}
