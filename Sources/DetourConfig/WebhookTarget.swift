@@ -1,3 +1,4 @@
+import DetourCore
 import Foundation
 
 /// Refuses webhook targets that point inside the host's own network when they should not:
@@ -38,30 +39,15 @@ public enum WebhookTarget {
 
     public enum AddressClass: Sendable { case loopback, privateRange, linkLocal, `public`, name }
 
-    /// Classifies a literal IPv4/IPv6 address; anything else is a `.name`.
+    /// Classifies a literal IPv4/IPv6 address (by `NetworkAddress`); anything else is a `.name`.
+    /// Metadata addresses count as link-local: both are always refused.
     public static func classify(address: String) -> AddressClass {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, address, &v4) == 1 {
-            let b = withUnsafeBytes(of: v4.s_addr) { Array($0) }
-            switch (b[0], b[1]) {
-            case (127, _), (0, _): return .loopback
-            case (10, _), (172, 16...31), (192, 168), (100, 64...127): return .privateRange
-            case (169, 254): return .linkLocal
-            default: return .public
-            }
+        switch NetworkAddress.classify(address) {
+        case .loopback: return .loopback
+        case .privateRange: return .privateRange
+        case .linkLocal, .metadata: return .linkLocal
+        case .public: return .public
+        case .unparsable: return .name
         }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, address, &v6) == 1 {
-            let b = withUnsafeBytes(of: v6) { Array($0) }
-            if b[0..<15].allSatisfy({ $0 == 0 }) && (b[15] == 1 || b[15] == 0) { return .loopback }
-            if b[0] == 0xfe && (b[1] & 0xc0) == 0x80 { return .linkLocal }
-            if b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2 { return .linkLocal } // AWS IMDS over IPv6 (fd00:ec2::254)
-            if (b[0] & 0xfe) == 0xfc { return .privateRange }
-            if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff {
-                return classify(address: "\(b[12]).\(b[13]).\(b[14]).\(b[15])")
-            }
-            return .public
-        }
-        return .name
     }
 }

@@ -152,24 +152,3 @@ enum EmailFixtures {
     }
 }
 
-/// Runs `body`, failing if it takes longer than `limit`, so a hung send cannot hang the suite.
-func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw EmailTestTimeout(limit: limit)
-        }
-        group.cancelAll()
-        return value
-    }
-}
-
-struct EmailTestTimeout: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "test step did not finish within \(limit)" }
-}
