@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libcurl from Debian's libcurl4-openssl-dev, and typed wrappers for its variadic calls.
@@ -63,10 +68,33 @@ let package = Package(
             ]
         ),
 
+        // The durable state: policies as loaded, status transitions, incidents, the outbox, the audit log.
+        .target(
+            name: "DetourStore",
+            dependencies: [
+                "DetourCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        // The running daemon: services in one ServiceGroup, the HTTP listener, the control socket, systemd.
+        .target(
+            name: "DetourDaemon",
+            dependencies: [
+                "DetourCore", "DetourConfig", "DetourProbes", "DetourTransport", "DetourChannels", "DetourStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "detour",
             dependencies: [
-                "DetourCore", "DetourConfig", "DetourProbes",
+                "DetourCore", "DetourConfig", "DetourProbes", "DetourChannels", "DetourTransport", "DetourStore", "DetourDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "DetourBench",
             dependencies: [
-                "DetourConfig", "DetourCore", "DetourProbes", "DetourTransport",
+                "DetourConfig", "DetourCore", "DetourProbes", "DetourTransport", "DetourChannels", "DetourStore", "DetourDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -89,6 +117,8 @@ let package = Package(
         .testTarget(name: "DetourTransportTests", dependencies: ["DetourTransport", "TestKit"]),
         .testTarget(name: "DetourProbesTests", dependencies: ["DetourProbes", "DetourCore", "TestKit"]),
         .testTarget(name: "DetourChannelsTests", dependencies: ["DetourChannels", "DetourCore", "DetourTransport", "TestKit"]),
+        .testTarget(name: "DetourStoreTests", dependencies: ["DetourStore", "DetourCore", "TestKit"]),
+        .testTarget(name: "DetourDaemonTests", dependencies: ["DetourDaemon", "DetourStore", "DetourChannels", "DetourConfig", "DetourCore", "TestKit"]),
         // End to end: the built `detour` binary as a subprocess against real local servers.
         .testTarget(name: "DetourCLITests", dependencies: ["TestKit"]),
     ],

@@ -1,0 +1,2 @@
+/// The running daemon: the services of `detour run` in one ServiceGroup.
+public enum DetourDaemon {}
