@@ -64,6 +64,21 @@ struct DaemonConfigLoader {
             m.finish()
         }
 
+        var delivery = DeliverySettings()
+        if let m = root.optional("delivery")?.mapping() {
+            if let n = m.optional("max_attempts")?.int(in: 1...100) { delivery.maxAttempts = n }
+            if let d = m.optional("max_age")?.duration(min: .seconds(60)) { delivery.maxAge = d }
+            if let d = m.optional("initial_backoff")?.duration(min: .milliseconds(10)) { delivery.initialBackoff = d }
+            if let d = m.optional("max_backoff")?.duration(min: .milliseconds(10)) { delivery.maxBackoff = d }
+            if let d = m.optional("lease")?.duration(min: .seconds(5)) { delivery.lease = d }
+            if let c = m.optional("concurrency")?.mapping() {
+                if let n = c.optional("email")?.int(in: 1...256) { delivery.emailConcurrency = n }
+                if let n = c.optional("webhook")?.int(in: 1...256) { delivery.webhookConcurrency = n }
+                c.finish()
+            }
+            m.finish()
+        }
+
         var health = HealthSettings()
         if let m = root.optional("probes")?.mapping() {
             health = ProbeReader.health(m, base: health)
@@ -93,7 +108,7 @@ struct DaemonConfigLoader {
         root.finish()
 
         return DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,
-                            health: health, controls: controls, platforms: platforms, webhooks: webhooks)
+                            health: health, controls: controls, platforms: platforms, webhooks: webhooks, delivery: delivery)
     }
 
     private func smtpServer(_ name: String, _ node: YNode, _ secrets: SecretReader, _ dir: String) -> SMTPServer? {

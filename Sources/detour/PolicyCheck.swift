@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourChannels
 import DetourConfig
 import DetourCore
 import Foundation
@@ -25,7 +26,14 @@ struct PolicyCheck: ParsableCommand {
     var files: [String] = []
 
     func run() throws {
-        let (loaded, diagnostics) = ConfigLoader().load(configPath: options.path, policyFiles: files.isEmpty ? nil : files)
+        var (loaded, diagnostics) = ConfigLoader().load(configPath: options.path, policyFiles: files.isEmpty ? nil : files)
+        for policy in loaded?.policies ?? [] {
+            for problem in TemplateCheck.problems(policy) {
+                diagnostics.error(policy.source.file, 0, 0, problem.keyPath, problem.message,
+                                  hint: "fix the template; `channels/README.md` lists the variables")
+            }
+        }
+        if diagnostics.hasErrors { loaded = nil }
         DiagnosticPrinter.print(diagnostics)
         let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
         let summary = "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"

@@ -16,13 +16,15 @@ public struct DaemonConfig: Sendable, Codable {
     /// Built-in platforms (with overrides) and custom ones, by id.
     public var platforms: [PlatformID: PlatformSpec]
     public var webhooks: WebhookNetwork
+    /// How the delivery workers retry and how many messages they send at once.
+    public var delivery: DeliverySettings
 
     public init(file: String, statePath: String, policiesDir: String, http: HTTPListener, control: ControlSocket,
                 smtp: [String: SMTPServer], health: HealthSettings, controls: [ProbeSpec],
-                platforms: [PlatformID: PlatformSpec], webhooks: WebhookNetwork) {
+                platforms: [PlatformID: PlatformSpec], webhooks: WebhookNetwork, delivery: DeliverySettings = DeliverySettings()) {
         self.file = file; self.statePath = statePath; self.policiesDir = policiesDir; self.http = http
         self.control = control; self.smtp = smtp; self.health = health; self.controls = controls
-        self.platforms = platforms; self.webhooks = webhooks
+        self.platforms = platforms; self.webhooks = webhooks; self.delivery = delivery
     }
 }
 
@@ -78,4 +80,28 @@ public struct WebhookNetwork: Sendable, Hashable, Codable {
     public var allowPrivateTargets: Bool
     public var timeout: TimeSpan
     public init(allowPrivateTargets: Bool, timeout: TimeSpan) { self.allowPrivateTargets = allowPrivateTargets; self.timeout = timeout }
+}
+
+/// `delivery:` in detour.yaml: retries and concurrency of the delivery workers.
+public struct DeliverySettings: Sendable, Hashable, Codable {
+    /// A delivery is dead after this many attempts.
+    public var maxAttempts: Int
+    /// ... or when it is older than this.
+    public var maxAge: TimeSpan
+    /// The first retry waits about this long; each later one twice as long (with jitter).
+    public var initialBackoff: TimeSpan
+    /// No retry waits longer than this (unless the receiver's Retry-After says so).
+    public var maxBackoff: TimeSpan
+    /// How long a worker holds a claimed delivery before another may take it over.
+    public var lease: TimeSpan
+    /// Messages in flight at once, per channel.
+    public var emailConcurrency: Int
+    public var webhookConcurrency: Int
+    public init(maxAttempts: Int = 10, maxAge: TimeSpan = .seconds(24 * 3600), initialBackoff: TimeSpan = .seconds(5),
+                maxBackoff: TimeSpan = .seconds(30 * 60), lease: TimeSpan = .seconds(120),
+                emailConcurrency: Int = 16, webhookConcurrency: Int = 16) {
+        self.maxAttempts = maxAttempts; self.maxAge = maxAge; self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff; self.lease = lease; self.emailConcurrency = emailConcurrency
+        self.webhookConcurrency = webhookConcurrency
+    }
 }

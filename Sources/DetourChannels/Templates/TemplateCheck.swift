@@ -1,0 +1,66 @@
+import DetourCore
+import Foundation
+
+/// Checks that the template files a policy names parse and render, so a broken template is found by
+/// `detour policy check` and by a reload, not in the middle of an outage.
+public enum TemplateCheck {
+    /// One problem: where it is in the policy, and what is wrong.
+    public struct Problem: Sendable, Hashable, CustomStringConvertible {
+        public var keyPath: String
+        public var message: String
+        public var description: String { "\(keyPath): \(message)" }
+    }
+
+    /// Every problem with the policy's own template files; empty when they are all usable.
+    /// Files that cannot be read are left to the policy loader, which already reports them with their line.
+    public static func problems(_ policy: Policy) -> [Problem] {
+        var out: [Problem] = []
+        let sample = sampleContext(policy)
+        if let email = policy.email {
+            let readable = TemplateRefs(opened: email.templates.opened.flatMap(readable), resolved: email.templates.resolved.flatMap(readable))
+            out += EmailTemplates.validate(refs: readable).map { Problem(keyPath: "channels.email.templates", message: $0) }
+            for event in [IncidentEvent.opened, .resolved] {
+                if let t = try? EmailTemplates.forEvent(event, refs: readable) {
+                    var c = sample; c.event = event
+                    let r = t.render(c)
+                    if r.subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        out.append(Problem(keyPath: "channels.email.templates.\(event.rawValue)", message: "renders an empty subject"))
+                    }
+                }
+            }
+        }
+        if let banner = policy.banner {
+            for (event, path) in [("opened", banner.templates.opened), ("resolved", banner.templates.resolved)] {
+                guard let path = path.flatMap(readable) else { continue }
+                do { _ = try TemplateRenderer.file(path) } catch {
+                    out.append(Problem(keyPath: "channels.banner.templates.\(event)", message: "\(error)"))
+                }
+            }
+        }
+        for (i, webhook) in policy.webhooks.enumerated() {
+            let refs = TemplateRefs(opened: webhook.templates.opened.flatMap(readable), resolved: webhook.templates.resolved.flatMap(readable))
+            do {
+                let t = try WebhookTemplates(refs)
+                for event in [IncidentEvent.opened, .resolved] {
+                    var c = sample; c.event = event
+                    _ = t.text(for: c)
+                }
+            } catch {
+                out.append(Problem(keyPath: "channels.webhooks[\(i)].templates", message: "webhook \(webhook.name): \(error)"))
+            }
+        }
+        return out
+    }
+
+    private static func readable(_ path: String) -> String? {
+        FileManager.default.isReadableFile(atPath: path) ? path : nil
+    }
+
+    private static func sampleContext(_ policy: Policy) -> MessageContext {
+        MessageContext(event: .opened, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "1",
+                       platforms: policy.dependsOn.map(\.rawValue), since: Date(timeIntervalSince1970: 1_700_000_000),
+                       resolvedAt: Date(timeIntervalSince1970: 1_700_003_600), message: policy.message.outage, contacts: policy.contacts,
+                       recipientName: "Sam Example", recipientEmail: "sam@example.com", locale: "en",
+                       unsubscribeURL: "https://detour.example/unsubscribe")
+    }
+}

@@ -1,0 +1,147 @@
+import DetourChannels
+import DetourConfig
+import DetourCore
+import DetourStore
+import DetourTransport
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `detour run`: every part of the daemon in one ServiceGroup.
+///
+/// Start-up order: open the store, take back the work of a predecessor that died on this host,
+/// rebuild the engine from the store, then start the services. READY=1 goes to systemd once the
+/// HTTP listener is serving and the control socket exists.
+public struct DaemonApp: Sendable {
+    public var config: LoadedConfiguration
+    public var configPath: String
+    public var environment: [String: String]
+    public var logger: Logger
+    /// How often the engine evaluates every policy.
+    public var tickInterval: Duration = .seconds(1)
+
+    public init(config: LoadedConfiguration, configPath: String, environment: [String: String], logger: Logger) {
+        self.config = config; self.configPath = configPath; self.environment = environment; self.logger = logger
+    }
+
+    public func run() async throws {
+        let daemon = config.daemon
+        let startedAt = Date()
+        let store: SQLiteStore
+        do { store = try SQLiteStore(path: daemon.statePath) } catch {
+            throw DaemonStartError(message: "cannot open the state database: \(error)",
+                                   hint: "set `state:` in \(configPath) to a file in a directory the daemon can write (systemd: StateDirectory=detour)")
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let pid = getpid()
+        let owner = "\(host)/\(pid)/\(Int(startedAt.timeIntervalSince1970))"
+        try await takeOverDeadPredecessors(store: store, host: host)
+
+        let keyPath = ((daemon.statePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("unsubscribe.key")
+        let key: [UInt8]
+        do { key = try UnsubscribeLinks.loadOrCreateKey(at: keyPath) } catch {
+            throw DaemonStartError(message: "\(error)", hint: "the directory of `state:` must be writable by the daemon")
+        }
+        let links = UnsubscribeLinks(publicURL: daemon.http.publicURL, key: key)
+        let metrics = DetourMetrics()
+        let bannerState = BannerState()
+        let http = CurlHTTPClient(logger: logger)
+        defer { http.shutdown() }
+        let pools = SMTPPools(logger: logger)
+        let wake = WakeSignal()
+        let notifier = SystemdNotifier(environment: environment)
+
+        let coordinator = try await FailoverCoordinator(
+            config: config, store: store, metrics: metrics, links: links, pools: pools, http: http, bannerState: bannerState,
+            logger: logger, wakeWorkers: { wake.signal() })
+        try await coordinator.recover()
+
+        let ready = ReadyFlag()
+        let controlPath = daemon.control.path
+        let httpService = HTTPListenerService(
+            host: daemon.http.host, port: daemon.http.port, banners: bannerState, metrics: metrics,
+            readiness: { ready.isSet }, unsubscribe: links,
+            onUnsubscribe: { business, email in
+                try await store.unsubscribe(business: business, email: email, at: Date())
+                logger.notice("unsubscribed", metadata: ["business": "\(business)"])
+            },
+            logger: logger,
+            onServerRunning: { port in
+                // The control socket is created by its own service; wait briefly for it so READY means "ready for the CLI too".
+                for _ in 0..<100 where !FileManager.default.fileExists(atPath: controlPath) {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                ready.set()
+                let summary = await coordinator.summaryLine()
+                notifier.ready(status: summary)
+                logger.notice("detour is ready", metadata: [
+                    "http.port": "\(port)", "control.socket": "\(controlPath)", "config.file": "\(configPath)",
+                    "policies.count": "\(config.policies.count)", "startup.ms": "\(Int(Date().timeIntervalSince(startedAt) * 1000))",
+                ])
+            })
+        let commands = ControlCommands(
+            coordinator: coordinator, store: store,
+            daemon: StatusReport.Daemon(version: DetourVersion.current, pid: pid, startedAt: startedAt, config: configPath,
+                                        state: daemon.statePath, http: daemon.http.publicURL, owner: owner),
+            configPath: configPath, environment: environment, logger: logger, notifier: notifier)
+        let control = ControlServer(path: controlPath, group: daemon.control.group, logger: logger,
+                                    handler: { request, caller in await commands.handle(request, caller: caller) })
+
+        var services: [any Service] = [
+            httpService,
+            ProbeService(coordinator: coordinator, client: http, initial: daemon, logger: logger),
+            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, bannerRenewal: .seconds(300), logger: logger),
+            DeliveryWorkers(coordinator: coordinator, store: store, settings: daemon.delivery, owner: owner, wake: wake,
+                            metrics: metrics, logger: logger),
+            control,
+            ReloadService(coordinator: coordinator, notifier: notifier, configPath: configPath, environment: environment, logger: logger),
+        ]
+        if let interval = notifier.watchdogInterval {
+            services.append(WatchdogService(notifier: notifier, interval: interval, clock: ContinuousClock()))
+        }
+        services.append(StoppingNotice(notifier: notifier, logger: logger))
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        await pools.closeAll()
+        logger.notice("detour stopped")
+    }
+
+    /// Hands back, at once, the leases held by earlier processes on this host that are no longer alive,
+    /// instead of waiting for the leases to expire.
+    func takeOverDeadPredecessors(store: any Store, host: String) async throws {
+        let dead = try await store.leaseOwners().filter { owner in
+            let parts = owner.split(separator: "/")
+            guard parts.count == 3, parts[0] == host, let pid = Int32(parts[1]) else { return false }
+            return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+        }
+        guard !dead.isEmpty else { return }
+        let n = try await store.releaseLeases(owners: dead, now: Date())
+        logger.notice("took back deliveries from a daemon that stopped without finishing", metadata: [
+            "deliveries.released": "\(n)", "lease.owners": "\(dead.joined(separator: ","))",
+        ])
+    }
+}
+
+/// Why the daemon could not start, and what to do about it.
+public struct DaemonStartError: Error, CustomStringConvertible {
+    public var message: String
+    public var hint: String
+    public var description: String { "\(message)\n  hint: \(hint)" }
+}
+
+/// The version the binary reports.
+public enum DetourVersion {
+    public static let current = "0.1.0"
+}
+
+/// Set once the daemon serves; read by /readyz.
+final class ReadyFlag: Sendable {
+    private let flag = Synchronization.Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+}

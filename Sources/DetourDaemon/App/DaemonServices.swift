@@ -1,0 +1,104 @@
+import DetourCore
+import DetourProbes
+import DetourTransport
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs the probe scheduler and feeds every round to the coordinator; restarts it when a reload
+/// changes the platforms or the control probes.
+struct ProbeService: Service {
+    let coordinator: FailoverCoordinator
+    let client: CurlHTTPClient
+    let initial: DaemonConfig
+    let logger: Logger
+
+    func run() async throws {
+        let (changes, continuation) = AsyncStream.makeStream(of: DaemonConfig.self, bufferingPolicy: .bufferingNewest(1))
+        await coordinator.setPlatformsChangedHandler { continuation.yield($0) }
+        var iterator = changes.makeAsyncIterator()
+        var current = initial
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully {
+                let config = current
+                let next: DaemonConfig? = await withTaskGroup(of: DaemonConfig?.self) { group in
+                    group.addTask {
+                        let scheduler = ProbeScheduler<ContinuousClock>(
+                            platforms: config.platforms.values.sorted { $0.id < $1.id }, controls: config.controls,
+                            controlTimeout: config.health.timeout, fetcher: CurlProbeFetcher(client: client),
+                            clock: ContinuousClock(), logger: logger)
+                        await scheduler.run { round in await coordinator.observe(round) }
+                        return nil
+                    }
+                    let change = await iterator.next()
+                    group.cancelAll()
+                    return change
+                }
+                guard let next else { break }
+                logger.notice("probes restarted with the reloaded platforms", metadata: ["platforms.count": "\(next.platforms.count)"])
+                current = next
+            }
+        } onGracefulShutdown: {
+            continuation.finish()
+        }
+    }
+}
+
+/// Evaluates every policy each `interval`, keeps banners from expiring, and keeps systemd's STATUS= current.
+struct EngineService: Service {
+    let coordinator: FailoverCoordinator
+    let notifier: SystemdNotifier
+    let interval: Duration
+    let bannerRenewal: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var sinceRenewal = Duration.zero
+        var sinceStatus = Duration.zero
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await coordinator.tick()
+            sinceRenewal += interval
+            sinceStatus += interval
+            if sinceRenewal >= bannerRenewal {
+                sinceRenewal = .zero
+                await coordinator.renewBanners()
+            }
+            if sinceStatus >= .seconds(5) {
+                sinceStatus = .zero
+                notifier.status(await coordinator.summaryLine())
+            }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
+        }
+    }
+}
+
+/// SIGHUP: validate every file and swap the configuration, telling systemd RELOADING=1 … READY=1.
+struct ReloadService: Service {
+    let coordinator: FailoverCoordinator
+    let notifier: SystemdNotifier
+    let configPath: String
+    let environment: [String: String]
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            logger.notice("SIGHUP: reloading the configuration", metadata: ["config.file": "\(configPath)"])
+            notifier.reloading()
+            let report = await coordinator.reload(configPath: configPath, environment: environment, by: "SIGHUP")
+            notifier.ready(status: report.ok ? "reloaded: \(report.message)" : "reload refused; running configuration kept")
+        }
+    }
+}
+
+/// Tells systemd STOPPING=1 as soon as a graceful shutdown begins (it is the first service asked to stop).
+struct StoppingNotice: Service {
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("shutting down: no new deliveries are claimed; in-flight ones get a deadline to finish")
+        notifier.stopping()
+    }
+}

@@ -1,0 +1,90 @@
+import DetourCore
+import DetourStore
+import Foundation
+
+/// The commands the control socket understands; the CLI sends these names.
+public enum ControlCommand: String, Sendable, CaseIterable {
+    case status
+    case failoverStart = "failover.start"
+    case failoverStop = "failover.stop"
+    case hold
+    case release
+    case incidents
+    case deliveries
+    case deliveriesRetry = "deliveries.retry"
+    case reload
+    case audit
+}
+
+/// `detour status`: what the daemon believes and does right now.
+public struct StatusReport: Sendable, Codable {
+    public struct Daemon: Sendable, Codable {
+        public var version: String
+        public var pid: Int32
+        public var startedAt: Date
+        public var config: String
+        public var state: String
+        public var http: String
+        public var owner: String
+    }
+    public struct Platform: Sendable, Codable {
+        public var platform: String
+        public var name: String
+        public var state: String
+        public var reason: String
+        public var since: Date
+    }
+    public struct Business: Sendable, Codable {
+        public var business: String
+        public var name: String
+        /// The open incident, if any.
+        public var incident: IncidentRecord?
+        /// The hold in force, if any.
+        public var hold: OverrideRecord?
+        /// Failed over by hand.
+        public var manual: OverrideRecord?
+        /// Why it is (not) failing over, in a sentence.
+        public var explanation: String
+    }
+    public var daemon: Daemon
+    public var platforms: [Platform]
+    /// Businesses with an open incident or a hold (the quiet ones are counted, not listed).
+    public var businesses: [Business]
+    public var quietBusinesses: Int
+    public var queue: [String: Int]
+    public var lastReload: ReloadReport
+}
+
+/// A manual action's answer.
+public struct ActionResult: Sendable, Codable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
+/// A command that cannot be carried out, with what to do about it.
+public struct CommandError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var hint: String?
+    public init(message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+    public var description: String { message }
+
+    static func unknownBusiness(_ business: BusinessID, known: [BusinessID]) -> CommandError {
+        CommandError(message: "no business '\(business)' in the running configuration",
+                     hint: known.isEmpty ? "the policies directory is empty" : "known businesses: \(known.map(\.rawValue).joined(separator: ", "))")
+    }
+}
+
+/// The JSON coding used on the control socket (ISO 8601 dates, sorted keys).
+public enum ControlJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return try d.decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,156 @@
+import DetourChannels
+import DetourCore
+import DetourStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Claims due deliveries under a lease, sends them through their channel and records the outcome.
+///
+/// Each channel has its own loop and its own concurrency, so a slow or failing channel never holds
+/// up another. On graceful shutdown the workers stop claiming, give in-flight sends `drainDeadline`
+/// to finish, and hand back the leases of whatever is left so the next start takes it over at once.
+public struct DeliveryWorkers: Service {
+    let coordinator: FailoverCoordinator
+    let store: any Store
+    let settings: DeliverySettings
+    let owner: String
+    let wake: WakeSignal
+    let metrics: DetourMetrics
+    let logger: Logger
+    let retry: RetryPolicy
+    let drainDeadline: Duration
+    let idlePoll: Duration
+    let now: @Sendable () -> Date
+
+    public init(coordinator: FailoverCoordinator, store: any Store, settings: DeliverySettings, owner: String, wake: WakeSignal,
+                metrics: DetourMetrics, logger: Logger, drainDeadline: Duration = .seconds(20), idlePoll: Duration = .milliseconds(500),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.coordinator = coordinator; self.store = store; self.settings = settings; self.owner = owner; self.wake = wake
+        self.metrics = metrics; self.logger = logger; self.retry = RetryPolicy(settings: settings)
+        self.drainDeadline = drainDeadline; self.idlePoll = idlePoll; self.now = now
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for kind in ChannelKind.allCases {
+                    group.addTask { await self.loop(kind) }
+                }
+            }
+        } onGracefulShutdown: {
+            wake.signal()
+        }
+        do {
+            let released = try await store.releaseLeases(owners: [owner], now: now())
+            if released > 0 { logger.notice("handed back unfinished deliveries", metadata: ["deliveries.released": "\(released)"]) }
+        } catch {
+            logger.error("cannot release delivery leases", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func concurrency(_ kind: ChannelKind) -> Int {
+        switch kind {
+        case .email: settings.emailConcurrency
+        case .webhook: settings.webhookConcurrency
+        case .banner: 1
+        }
+    }
+
+    private func loop(_ kind: ChannelKind) async {
+        let limit = concurrency(kind)
+        let lease = settings.lease.duration
+        let inFlight = Mutex(0)
+        let finished = WakeSignal()
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let generations = (wake.generation, finished.generation)
+                let free = limit - inFlight.withLock { $0 }
+                var claimed: [DeliveryRecord] = []
+                if free > 0 {
+                    do {
+                        claimed = try await store.claim(channel: kind, limit: free, owner: owner, lease: lease, now: now())
+                    } catch {
+                        logger.error("cannot claim deliveries", metadata: ["channel": "\(kind.rawValue)", "error": "\(error)"])
+                    }
+                }
+                for d in claimed {
+                    inFlight.withLock { $0 += 1 }
+                    group.addTask {
+                        await self.process(d)
+                        inFlight.withLock { $0 -= 1 }
+                        finished.signal()
+                    }
+                }
+                // A full batch may mean more is due: claim again at once. Otherwise sleep until new work
+                // is queued, a send finishes (when full), or the poll interval passes (retries coming due).
+                if claimed.count == free && free > 0 { continue }
+                let full = inFlight.withLock { $0 } >= limit
+                await WakeSignal.waitAny(full ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
+                                         timeout: idlePoll)
+            }
+            // Draining: in-flight sends get until the deadline, then are cancelled (their leases are released after).
+            let until = ContinuousClock.now + drainDeadline
+            while inFlight.withLock({ $0 }) > 0 {
+                if ContinuousClock.now >= until {
+                    logger.warning("in-flight deliveries did not finish before the shutdown deadline", metadata: ["channel": "\(kind.rawValue)"])
+                    group.cancelAll()
+                    break
+                }
+                await WakeSignal.waitAny([(finished, finished.generation)], timeout: .milliseconds(50))
+            }
+        }
+    }
+
+    func process(_ d: DeliveryRecord) async {
+        var log = logger
+        log[metadataKey: "business"] = "\(d.business)"
+        log[metadataKey: "incident.id"] = "\(d.incident)"
+        log[metadataKey: "delivery.id"] = "\(d.id)"
+        log[metadataKey: "channel"] = "\(d.channel.rawValue)"
+        let started = ContinuousClock.now
+        let outcome: DeliveryOutcome
+        let label: String
+        switch await coordinator.prepare(d) {
+        case .superseded(let why):
+            outcome = .sent(reply: "skipped: \(why)"); label = "sent"
+        case .fail(let error):
+            (outcome, label) = await classify(error, d)
+        case .send(let channel, let message):
+            do {
+                let receipt = try await channel.deliver(message)
+                outcome = .sent(reply: receipt.reply); label = "sent"
+            } catch {
+                (outcome, label) = await classify(error, d)
+            }
+        }
+        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        metrics.deliveryFinished(channel: d.channel.rawValue, outcome: label, seconds: seconds)
+        switch outcome {
+        case .sent: log.debug("delivered", metadata: ["delivery.attempts": "\(d.attempts)"])
+        case .retry(let error, let at): log.warning("delivery failed; will retry", metadata: ["error": "\(error)", "delivery.retry_at": "\(at)"])
+        case .dead(let error): log.error("delivery gave up", metadata: ["error": "\(error)", "delivery.attempts": "\(d.attempts)"])
+        }
+        do {
+            if try await !store.complete(d.id, owner: owner, outcome: outcome, now: now()) {
+                log.warning("lease was lost before the outcome was recorded; another worker owns this delivery now")
+            }
+        } catch {
+            log.error("cannot record a delivery outcome; it will be retried when its lease expires", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> (DeliveryOutcome, String) {
+        if error.disablesEndpoint {
+            await coordinator.disableWebhook(d.target, business: d.business, reason: error.message)
+            return (.dead(error: error.description), "dead")
+        }
+        guard error.retryable else { return (.dead(error: error.description), "dead") }
+        let at = now()
+        if let next = retry.nextAttempt(attempts: d.attempts, createdAt: d.createdAt, now: at, retryAfter: error.retryAfter) {
+            return (.retry(error: error.description, retryAt: next), "retry")
+        }
+        return (.dead(error: "gave up after \(d.attempts) attempt\(d.attempts == 1 ? "" : "s"): \(error.description)"), "dead")
+    }
+}

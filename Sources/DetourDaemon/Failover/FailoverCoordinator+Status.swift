@@ -1,0 +1,49 @@
+import DetourCore
+import DetourStore
+import Foundation
+
+extension FailoverCoordinator {
+    /// Everything `detour status` shows.
+    func statusReport(daemon: StatusReport.Daemon) async throws -> StatusReport {
+        let at = now()
+        let current = statuses
+        let platforms = config.daemon.platforms.values.sorted { $0.id < $1.id }.map { spec in
+            let s = current[spec.id]
+            return StatusReport.Platform(platform: spec.id.rawValue, name: spec.displayName, state: s?.state.rawValue ?? "unknown",
+                                         reason: s?.reason ?? "not probed yet", since: s?.since ?? at)
+        }
+        let open = try await store.incidents(IncidentFilter(state: .open, limit: 100_000))
+        let openByBusiness = Dictionary(open.map { ($0.business, $0) }, uniquingKeysWith: { a, _ in a })
+        let activeHolds = overrideRecords.filter { $0.kind == .hold && ($0.expiresAt.map { $0 > at } ?? true) }
+        var listed = Set(openByBusiness.keys)
+        listed.formUnion(activeHolds.map(\.business))
+        listed.formUnion(manualFailovers.map(\.business))
+        let businesses = listed.sorted().map { b in
+            StatusReport.Business(
+                business: b.rawValue, name: (policies[b] ?? retired[b])?.displayName ?? b.rawValue,
+                incident: openByBusiness[b], hold: activeHolds.first { $0.business == b },
+                manual: manualFailovers.first { $0.business == b },
+                explanation: policies[b] == nil ? "removed from the policies directory" : engine.explain(b, statuses: current, now: at))
+        }
+        var queue: [String: Int] = [:]
+        for (state, n) in try await store.queueDepth() { queue[state.rawValue] = n }
+        metrics.setQueueDepth(queue)
+        return StatusReport(daemon: daemon, platforms: platforms, businesses: businesses,
+                            quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
+                            queue: queue, lastReload: lastReload)
+    }
+
+    /// The one-line summary for systemd's STATUS=.
+    func summaryLine() async -> String {
+        let current = statuses.values
+        let down = current.filter { $0.state == .down }.map(\.platform.rawValue).sorted()
+        let unknown = current.contains { $0.state == .unknown }
+        let open = latest.values.filter(\.isOpen).count
+        var parts: [String] = []
+        parts.append(down.isEmpty ? (unknown ? "some platforms unknown" : "platforms operational") : "down: \(down.joined(separator: ", "))")
+        parts.append("\(open) incident\(open == 1 ? "" : "s") open")
+        parts.append("\(policies.count) policies")
+        if !lastReload.ok { parts.append("last reload refused") }
+        return parts.joined(separator: "; ")
+    }
+}

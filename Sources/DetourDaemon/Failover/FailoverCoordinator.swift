@@ -1,0 +1,189 @@
+import DetourChannels
+import DetourConfig
+import DetourCore
+import DetourProbes
+import DetourStore
+import Foundation
+import Logging
+
+/// The one place where the daemon's decisions are made and written: platform health from probe
+/// rounds, the failover engine's decisions, manual overrides, and reloads. Everything that opens or
+/// resolves an incident goes through this actor, so decisions are serialised and each one is
+/// written (with all of its deliveries) in one store transaction.
+public actor FailoverCoordinator {
+    let store: any Store
+    let logger: Logger
+    let metrics: DetourMetrics
+    let planner = DeliveryPlanner()
+    let links: UnsubscribeLinks
+    let now: @Sendable () -> Date
+    let wakeWorkers: @Sendable () -> Void
+
+    private(set) var config: LoadedConfiguration
+    /// Policies in force, and those of businesses removed while an incident was open (kept to send the all-clear).
+    private(set) var policies: [BusinessID: Policy] = [:]
+    var retired: [BusinessID: Policy] = [:]
+    var policyVersions: [BusinessID: Int64] = [:]
+    var tracker: HealthTracker
+    var engine: FailoverEngine
+    /// The newest incident of each business, as the store holds it.
+    var latest: [BusinessID: BusinessIncident] = [:]
+    var overrideRecords: [OverrideRecord] = []
+    private(set) var channels: ChannelSet
+    var disabledWebhooks: [BusinessID: Set<String>] = [:]
+    var incidentCache: [Int64: IncidentRecord] = [:]
+    private(set) var lastReload: ReloadReport
+    let pools: SMTPPools
+    let http: DetourTransport.CurlHTTPClient
+    let bannerState: BannerState
+    /// Called with the new platform specs when a reload changes what is probed.
+    var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
+
+    public init(config: LoadedConfiguration, store: any Store, metrics: DetourMetrics, links: UnsubscribeLinks,
+                pools: SMTPPools, http: DetourTransport.CurlHTTPClient, bannerState: BannerState, logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }, wakeWorkers: @escaping @Sendable () -> Void) async throws {
+        self.config = config
+        self.store = store
+        self.metrics = metrics
+        self.links = links
+        self.pools = pools
+        self.http = http
+        self.bannerState = bannerState
+        self.logger = logger
+        self.now = now
+        self.wakeWorkers = wakeWorkers
+        let at = now()
+        tracker = HealthTracker(platforms: Array(config.daemon.platforms.values), start: at)
+        for policy in config.policies { policies[policy.business] = policy }
+        var latest: [BusinessID: BusinessIncident] = [:]
+        for record in try await store.latestIncidents() {
+            latest[record.business] = record.engineView
+            incidentCache[record.id] = record
+            if record.state == .open, policies[record.business] == nil {
+                // Removed from the policies directory while the daemon was down: resolved by the engine below.
+                logger.notice("business with an open incident is gone from the policies directory", metadata: ["business": "\(record.business)"])
+            }
+        }
+        engine = FailoverEngine(policies: config.policies, latest: latest)
+        self.latest = latest
+        channels = await ChannelSet(policies: config.policies, daemon: config.daemon, pools: pools, http: http,
+                                    bannerState: bannerState, logger: logger)
+        lastReload = ReloadReport(at: at, ok: true, message: "started with \(config.policies.count) policies from \(config.daemon.file)")
+        overrideRecords = try await store.overrides()
+        for policy in config.policies {
+            policyVersions[policy.business] = try await store.recordPolicyVersion(policy.version(at: at))
+        }
+    }
+
+    /// Brings the store and the banners in line with what was decided before a restart.
+    public func recover() async throws {
+        let at = now()
+        // A manual failover whose incident was never opened (a crash between the two writes) is opened now.
+        for o in overrideRecords where o.kind == .failover {
+            if let latest = latest[o.business], latest.isOpen { continue }
+            try await openManual(business: o.business, platforms: o.platforms, reason: o.reason, by: o.setBy, at: at)
+        }
+        // Businesses that vanished while the daemon was down.
+        let stale = try await store.latestIncidents().filter { $0.state == .open && policies[$0.business] == nil }
+        for record in stale {
+            try await resolve(record.id, business: record.business, by: "reload", reason: "business removed from the policies directory", at: at)
+        }
+        // Banners: the HTTP endpoints and the files show what the store says.
+        for (business, publisher) in channels.bannerPublishers {
+            do { try await publisher.prepare() } catch {
+                logger.error("cannot prepare the banner", metadata: ["business": "\(business)", "error": "\(error)"])
+            }
+        }
+        updateGauges()
+    }
+
+    /// Tells the engine (and this actor's own view) what the store now holds for a business.
+    func noteIncident(_ business: BusinessID, incident: BusinessIncident?) {
+        latest[business] = incident
+        engine.record(business, incident: incident)
+    }
+
+    public func setPlatformsChangedHandler(_ handler: @escaping @Sendable (DaemonConfig) -> Void) {
+        onPlatformsChanged = handler
+    }
+
+    // MARK: - Health
+
+    /// Feeds one probe round to the health tracker and records a status change.
+    public func observe(_ round: ProbeRound) async {
+        metrics.probeRound(platform: round.platform.rawValue)
+        let observation = RoundObservation(platform: round.platform, results: round.results, at: round.at)
+        guard let transition = tracker.observe(observation, controls: round.controls) else { return }
+        logger.notice("platform status changed", metadata: [
+            "platform": "\(transition.platform)", "status.from": "\(transition.from.rawValue)",
+            "status.to": "\(transition.to.rawValue)", "status.reason": "\(transition.reason)",
+        ])
+        metrics.setPlatformState(transition.platform.rawValue, transition.to.rawValue)
+        do { try await store.record(transition) } catch {
+            logger.error("cannot record a status transition", metadata: ["error": "\(error)"])
+        }
+    }
+
+    var statuses: [PlatformID: PlatformStatus] {
+        Dictionary(tracker.statuses.map { ($0.platform, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    // MARK: - Engine
+
+    /// One evaluation of every policy; applies what the engine decides.
+    public func tick() async {
+        let at = now()
+        let decisions = engine.evaluate(statuses: statuses, overrides: engineOverrides(at: at), now: at)
+        for decision in decisions { await apply(decision, at: at) }
+        if !decisions.isEmpty { updateGauges() }
+    }
+
+    func engineOverrides(at: Date) -> EngineOverrides {
+        var o = EngineOverrides()
+        for r in overrideRecords {
+            switch r.kind {
+            case .failover: o.manualFailover.insert(r.business)
+            case .hold: if r.expiresAt.map({ $0 > at }) ?? true { o.holds[r.business] = r.expiresAt }
+            }
+        }
+        return o
+    }
+
+    func apply(_ decision: EngineDecision, at: Date) async {
+        do {
+            switch decision {
+            case .open(let business, let platforms, let reason):
+                try await open(business, origin: .probes, by: "probes", platforms: platforms, reason: reason, at: at, audit: nil)
+            case .reopen(let business, let incident, let platforms, let reason):
+                guard let policy = policies[business] else { return }
+                try await reopen(incident, policy: policy, platforms: platforms, reason: reason, at: at)
+            case .resolve(let business, let incident, let reason):
+                try await resolve(incident, business: business, by: "probes", reason: reason, at: at)
+            }
+        } catch {
+            logger.error("cannot apply a failover decision", metadata: ["business": "\(decision.business)", "error": "\(error)"])
+            noteIncident(decision.business, incident: try? await store.incidents(IncidentFilter(business: decision.business, limit: 1)).first?.engineView)
+        }
+    }
+}
+
+/// The result of the last configuration load, for `detour status`.
+public struct ReloadReport: Sendable, Hashable, Codable {
+    public var at: Date
+    public var ok: Bool
+    public var message: String
+}
+
+extension IncidentRecord {
+    /// What the engine needs to know of a stored incident.
+    var engineView: BusinessIncident {
+        BusinessIncident(id: id, origin: origin == .manual ? .manual : .probes, platforms: platforms, openedAt: openedAt,
+                         resolvedAt: state == .open ? nil : (resolvedAt ?? openedAt))
+    }
+}
+
+extension Policy {
+    func version(at: Date) -> PolicyVersion {
+        PolicyVersion(business: business, file: source.file, contentHash: source.contentHash, loadedAt: at)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import DetourDaemon
+import Foundation
+
+/// `detour status`: what the running daemon sees and does.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every platform's status, every business that is failed over or on hold, and the queue.",
+        discussion: """
+        Asks the running daemon over its control socket. Businesses that are quietly watched are counted,
+        not listed; `detour incidents` shows past incidents.
+
+        Examples:
+          detour status
+          detour status --json | jq '.platforms[] | select(.state != "operational")'
+        """
+    )
+
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() throws {
+        let body = try daemon.send(.status)
+        if daemon.json { Output.line(body); return }
+        let r = try daemon.decode(StatusReport.self, body)
+        Output.line("detour \(r.daemon.version), pid \(r.daemon.pid), up since \(Output.time(r.daemon.startedAt)); config \(r.daemon.config)")
+        Output.line("")
+        Output.line("PLATFORMS")
+        Output.table(["platform", "status", "since", "reason"],
+                     r.platforms.map { [$0.platform, $0.state, Output.ago($0.since), $0.reason] })
+        Output.line("")
+        Output.line("BUSINESSES (\(r.businesses.count) failed over or on hold, \(r.quietBusinesses) quiet)")
+        if r.businesses.isEmpty { Output.line("  none: every business is on its usual channels") }
+        for b in r.businesses {
+            var what: [String] = []
+            if let i = b.incident {
+                what.append("incident \(i.id) open since \(Output.ago(i.openedAt)) (\(i.origin == .manual ? "by hand: \(i.openedBy)" : "probes"); \(i.platforms.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if let h = b.hold {
+                what.append("on hold \(h.expiresAt.map { "until \(Output.time($0))" } ?? "until released") by \(h.setBy): \(h.reason)")
+            }
+            Output.line("  \(b.business) (\(b.name)): \(what.joined(separator: "; "))")
+            Output.line("    \(b.explanation)")
+        }
+        Output.line("")
+        let order = ["queued", "sending", "failed", "sent", "dead"]
+        Output.line("QUEUE  " + order.map { "\($0) \(r.queue[$0] ?? 0)" }.joined(separator: "  "))
+        Output.line("")
+        Output.line("LAST RELOAD  \(Output.time(r.lastReload.at)): \(r.lastReload.ok ? "ok" : "REFUSED")")
+        for l in r.lastReload.message.split(separator: "\n") { Output.line("  \(l)") }
+    }
+}
