@@ -102,6 +102,13 @@ struct DaemonConfigLoader {
                 guard Slug.isValid(name) else {
                     keyNode.error("platform name '\(name)' must be lowercase letters, digits, '-' or '_'", hint: "for example: my-shop"); continue
                 }
+                if let m = value.mapping(), let watch = m.optional("watch") {
+                    // `watch: false` stops probing a platform (built-in ones included); policies can then not depend on it.
+                    if watch.bool() == false {
+                        platforms[PlatformID(name)] = nil
+                        continue
+                    }
+                }
                 if let p = platform(PlatformID(name), value, base: platforms[PlatformID(name)], health: health) { platforms[p.id] = p }
             }
         }
@@ -160,6 +167,7 @@ struct DaemonConfigLoader {
 
     private func platform(_ id: PlatformID, _ node: YNode, base: PlatformSpec?, health: HealthSettings) -> PlatformSpec? {
         guard let m = node.mapping() else { return nil }
+        _ = m.optional("watch")?.bool()
         let displayName = m.optional("name")?.singleLine() ?? base?.displayName ?? id.rawValue
         let settings = ProbeReader.health(m, base: base?.health ?? health)
         var probes = base?.probes ?? []

@@ -16,6 +16,7 @@ Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSW
   --auth-only M        offer only this AUTH mechanism
   --tempfail-first N   answer "451 4.3.0" to the first N messages (at DATA), then accept
   --reject ADDRESS     answer "550 5.1.1" to RCPT TO for this address (repeatable)
+  --port N             listen on port N (default: any free port)
 Prints "READY <port>" on stdout once listening. Stops on SIGTERM, or by itself after --lifetime.
 """
 import argparse, asyncio, base64, datetime, ipaddress, json, os, signal, ssl, threading
@@ -31,6 +32,7 @@ ap.add_argument("--auth-only", choices=["PLAIN", "LOGIN"])
 ap.add_argument("--tempfail-first", type=int, default=0)
 ap.add_argument("--reject", action="append", default=[])
 ap.add_argument("--lifetime", type=float, default=600)
+ap.add_argument("--port", type=int, default=0, help="listen on this port (default: any free one)")
 args = ap.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 
@@ -142,7 +144,7 @@ async def main():
     implicit = make_tls_context(args.dir) if args.implicit_tls else None
     handler = Handler()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: CountingSMTP(handler, **options), "127.0.0.1", 0,
+    server = await loop.create_server(lambda: CountingSMTP(handler, **options), "127.0.0.1", args.port,
                                       backlog=128, ssl=implicit)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
