@@ -87,6 +87,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -118,7 +119,7 @@ let package = Package(
         .testTarget(name: "DetourProbesTests", dependencies: ["DetourProbes", "DetourCore", "TestKit"]),
         .testTarget(name: "DetourChannelsTests", dependencies: ["DetourChannels", "DetourCore", "DetourTransport", "TestKit"]),
         .testTarget(name: "DetourStoreTests", dependencies: ["DetourStore", "DetourCore", "TestKit"]),
-        .testTarget(name: "DetourDaemonTests", dependencies: ["DetourDaemon", "DetourStore", "DetourChannels", "DetourConfig", "DetourCore", "TestKit"]),
+        .testTarget(name: "DetourDaemonTests", dependencies: ["DetourDaemon", "DetourStore", "DetourChannels", "DetourConfig", "DetourCore", "DetourTransport", "TestKit"]),
         // End to end: the built `detour` binary as a subprocess against real local servers.
         .testTarget(name: "DetourCLITests", dependencies: ["TestKit"]),
     ],

@@ -1,0 +1,137 @@
+import DetourCore
+import DetourStore
+import Prometheus
+
+/// The daemon's Prometheus metrics, served at `/metrics`: deliveries by channel and outcome,
+/// platform states, queue depth, incidents, probe rounds and config reloads.
+///
+/// Owns its own `PrometheusCollectorRegistry` rather than the process-wide `MetricsSystem`, so
+/// tests and several daemons in one process never share counters. Series that are known up front
+/// (every channel, outcome and queue state) exist from the start with value 0, so dashboards and
+/// `rate()` see them before the first delivery.
+public final class DetourMetrics: Sendable {
+    /// How a delivery attempt ended, as counted in `detour_deliveries_total{outcome}`.
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+        case sent, retry, dead
+
+        /// The metric outcome of an outcome the delivery worker recorded.
+        public init(_ outcome: DeliveryOutcome) {
+            switch outcome {
+            case .sent: self = .sent
+            case .retry: self = .retry
+            case .dead: self = .dead
+            }
+        }
+    }
+
+    /// The registry the metrics live in; `render()` emits it.
+    public let registry: PrometheusCollectorRegistry
+
+    /// Upper bounds of the delivery-duration histogram, in seconds.
+    static let deliveryBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        for channel in ChannelKind.allCases {
+            for outcome in Outcome.allCases { _ = deliveries(channel, outcome) }
+            _ = deliverySeconds(channel)
+        }
+        for state in DeliveryState.allCases { queueDepth(state).set(to: 0) }
+        _ = incidentsOpened()
+        incidentsOpen().set(to: 0)
+        // The daemon only runs once its configuration has loaded.
+        configReload().set(to: 1)
+    }
+
+    /// A delivery attempt finished on `channel` after `seconds`.
+    public func deliveryFinished(channel: ChannelKind, outcome: Outcome, seconds: Double) {
+        deliveries(channel, outcome).increment()
+        deliverySeconds(channel).record(max(0, seconds))
+    }
+
+    /// The tracker decided `platform` is now `state`: that state's series becomes 1, the others 0.
+    public func setPlatformState(_ platform: PlatformID, _ state: PlatformState) {
+        for candidate in PlatformState.allCases {
+            registry.makeGauge(descriptor: Self.platformState, labels: [
+                ("platform", platform.rawValue), ("state", candidate.rawValue),
+            ]).set(to: candidate == state ? 1 : 0)
+        }
+    }
+
+    /// How many deliveries are in each state; states missing from `depth` are 0.
+    public func setQueueDepth(_ depth: [DeliveryState: Int]) {
+        for state in DeliveryState.allCases { queueDepth(state).set(to: Double(depth[state] ?? 0)) }
+    }
+
+    /// How many incidents are open now.
+    public func setOpenIncidents(_ count: Int) {
+        incidentsOpen().set(to: Double(count))
+    }
+
+    /// A configuration reload finished: 1 when the new configuration is in use, 0 when it was refused.
+    public func reloadResult(success: Bool) {
+        configReload().set(to: success ? 1 : 0)
+    }
+
+    /// An incident was opened (by probes or by hand).
+    public func incidentOpened() {
+        incidentsOpened().increment()
+    }
+
+    /// One round of probes of `platform` completed.
+    public func probeRound(platform: PlatformID) {
+        registry.makeCounter(descriptor: Self.probeRounds, labels: [("platform", platform.rawValue)]).increment()
+    }
+
+    /// The metrics in the Prometheus text exposition format.
+    public func render() -> String {
+        registry.emitToString()
+    }
+
+    // MARK: - The metrics
+
+    private func deliveries(_ channel: ChannelKind, _ outcome: Outcome) -> Counter {
+        registry.makeCounter(descriptor: Self.deliveries, labels: [("channel", channel.rawValue), ("outcome", outcome.rawValue)])
+    }
+
+    private func deliverySeconds(_ channel: ChannelKind) -> ValueHistogram {
+        registry.makeValueHistogram(descriptor: Self.deliverySeconds, labels: [("channel", channel.rawValue)], buckets: Self.deliveryBuckets)
+    }
+
+    private func queueDepth(_ state: DeliveryState) -> Gauge {
+        registry.makeGauge(descriptor: Self.queueDepth, labels: [("state", state.rawValue)])
+    }
+
+    private func incidentsOpened() -> Counter { registry.makeCounter(descriptor: Self.incidentsOpened) }
+    private func incidentsOpen() -> Gauge { registry.makeGauge(descriptor: Self.incidentsOpen) }
+    private func configReload() -> Gauge { registry.makeGauge(descriptor: Self.configReload) }
+
+    private static func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "detour", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    private static var deliveries: MetricNameDescriptor {
+        name("deliveries", unit: "total", help: "Delivery attempts by channel and outcome (sent, retry, dead).")
+    }
+    private static var deliverySeconds: MetricNameDescriptor {
+        name("delivery", unit: "seconds", help: "How long a delivery attempt took, by channel.")
+    }
+    private static var incidentsOpened: MetricNameDescriptor {
+        name("incidents_opened", unit: "total", help: "Incidents opened since the daemon started.")
+    }
+    private static var probeRounds: MetricNameDescriptor {
+        name("probe_rounds", unit: "total", help: "Completed probe rounds by platform.")
+    }
+    private static var platformState: MetricNameDescriptor {
+        name("platform_state", help: "1 for the platform's current state, 0 for the others.")
+    }
+    private static var queueDepth: MetricNameDescriptor {
+        name("queue_depth", help: "Deliveries in the outbox by state.")
+    }
+    private static var incidentsOpen: MetricNameDescriptor {
+        name("incidents_open", help: "Incidents open now.")
+    }
+    private static var configReload: MetricNameDescriptor {
+        name("config_reload_success", help: "1 when the last configuration load or reload succeeded, 0 when it was refused.")
+    }
+}

@@ -1,0 +1,140 @@
+import DetourChannels
+import DetourCore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The daemon's HTTP listener (Hummingbird): what customers' browsers and the operator's
+/// monitoring reach.
+///
+/// - `GET/HEAD/OPTIONS /banner/BUSINESS.json|.js`: the banner a site embeds (`BannerEndpoint`).
+/// - `GET /healthz`: 200 while the process serves requests. `GET /readyz`: 200 once the daemon is
+///   ready, 503 before.
+/// - `GET /metrics`: Prometheus text from `DetourMetrics`.
+/// - `GET/POST /unsubscribe`: the signed links from emails (`UnsubscribeLinks`).
+///
+/// Runs until graceful shutdown; give port 0 to bind any free port and learn it from `onServerRunning`.
+public struct HTTPListenerService: Service {
+    public let host: String
+    public let port: Int
+    private let banner: BannerEndpoint
+    private let metrics: DetourMetrics
+    private let readiness: @Sendable () async -> Bool
+    private let unsubscribe: UnsubscribePage
+    private let logger: Logger
+    private let onServerRunning: (@Sendable (Int) async -> Void)?
+
+    /// - Parameters:
+    ///   - readiness: whether the daemon is ready to serve (config loaded, store open, probes started).
+    ///   - unsubscribe: checks the links in unsubscribe requests.
+    ///   - onUnsubscribe: records that an address left a business's audience; a throw becomes a 500
+    ///     asking the customer to try again.
+    ///   - onServerRunning: called with the port actually bound, once the listener accepts connections.
+    public init(
+        host: String,
+        port: Int,
+        banners: BannerState,
+        metrics: DetourMetrics,
+        readiness: @escaping @Sendable () async -> Bool,
+        unsubscribe: UnsubscribeLinks,
+        onUnsubscribe: @escaping @Sendable (BusinessID, String) async throws -> Void,
+        logger: Logger,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.banner = BannerEndpoint(state: banners)
+        self.metrics = metrics
+        self.readiness = readiness
+        self.unsubscribe = UnsubscribePage(links: unsubscribe, onUnsubscribe: onUnsubscribe, logger: logger)
+        self.logger = logger
+        self.onServerRunning = onServerRunning
+    }
+
+    public func run() async throws {
+        let (port, onServerRunning, logger, host) = (self.port, self.onServerRunning, self.logger, self.host)
+        let app = Application(
+            router: makeRouter(),
+            // A connection that sends nothing for a minute is closed, so idle clients cannot pile up.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("HTTP listener running", metadata: ["http.host": "\(host)", "http.port": "\(bound)"])
+                await onServerRunning?(bound)
+            },
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let (banner, metrics, readiness, unsubscribe) = (self.banner, self.metrics, self.readiness, self.unsubscribe)
+
+        for method in [HTTPRequest.Method.get, .head, .options] {
+            router.on("/banner/{file}", method: method) { request, _ -> Response in
+                let ifNoneMatch = request.headers[values: .ifNoneMatch]
+                let answer = await banner.respond(path: request.uri.path,
+                                                  ifNoneMatch: ifNoneMatch.isEmpty ? nil : ifNoneMatch.joined(separator: ", "),
+                                                  method: request.method.rawValue)
+                return Self.response(answer.status, answer.headers, answer.body)
+            }
+        }
+        router.get("/healthz") { _, _ in
+            Self.text(200, "ok\n")
+        }
+        router.get("/readyz") { _, _ in
+            await readiness() ? Self.text(200, "ready\n") : Self.text(503, "starting\n")
+        }
+        router.get("/metrics") { _, _ in
+            Self.response(200, ["Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"],
+                          Data(metrics.render().utf8))
+        }
+        router.get("/unsubscribe") { request, _ in
+            Self.response(unsubscribe.confirmationPage(query: Self.query(request)))
+        }
+        router.post("/unsubscribe") { request, _ -> Response in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: UnsubscribePage.maxFormBytes)
+            } catch {
+                return Self.text(413, "The request body is too large.\n")
+            }
+            let form = UnsubscribePage.parseForm(String(decoding: body.readableBytesView, as: UTF8.self))
+            return Self.response(await unsubscribe.unsubscribe(query: Self.query(request), form: form))
+        }
+        return router
+    }
+
+    // MARK: - Mapping to Hummingbird
+
+    private static func query(_ request: Request) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where values[String(name)] == nil {
+            values[String(name)] = String(value)
+        }
+        return values
+    }
+
+    private static func text(_ status: Int, _ text: String) -> Response {
+        response(status, ["Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"], Data(text.utf8))
+    }
+
+    private static func response(_ answer: UnsubscribePage.Answer) -> Response {
+        var headers = UnsubscribePage.headers
+        headers["Content-Type"] = answer.contentType
+        return response(answer.status, headers, Data(answer.body.utf8))
+    }
+
+    private static func response(_ status: Int, _ headers: [String: String], _ body: Data) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            if let name = HTTPFields.Element.Name(name) { fields[name] = value }
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,146 @@
+import Crypto
+import DetourCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Makes and checks the signed unsubscribe links that go into every email (`List-Unsubscribe`
+/// and the footer): `PUBLIC_URL/unsubscribe?b=BUSINESS&e=EMAIL&t=TOKEN`, where the email is
+/// base64url and the token is an HMAC-SHA256 of business and email under a key only the daemon
+/// knows. So a link unsubscribes exactly one address from one business, and nobody can make one
+/// for an address they were not sent.
+public struct UnsubscribeLinks: Sendable {
+    /// The listener's public address, without a trailing slash.
+    public let publicURL: String
+    private let key: SymmetricKey
+
+    /// - Parameters:
+    ///   - publicURL: how customers' browsers reach the HTTP listener (`http.public_url`).
+    ///   - key: the signing key, usually from `loadOrCreateKey(at:)`.
+    public init(publicURL: String, key: [UInt8]) {
+        var url = publicURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.publicURL = url
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// The link that unsubscribes `email` from `business`.
+    public func url(business: BusinessID, email: String) -> String {
+        let query = Self.query(business: business, emailToken: Self.base64URL(Data(email.utf8)),
+                               token: token(business: business, email: email))
+        return "\(publicURL)/unsubscribe?\(query)"
+    }
+
+    /// The email address a link was made for, or nil when the token does not match (forged,
+    /// altered, or made with another key).
+    public func verify(business: BusinessID, emailToken: String, token: String) -> String? {
+        guard let emailData = Self.fromBase64URL(emailToken), let email = String(data: emailData, encoding: .utf8),
+              let mac = Self.fromBase64URL(token) else { return nil }
+        let valid = HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(business: business, email: email), using: key)
+        return valid ? email : nil
+    }
+
+    /// The query string of a link (the email and token are base64url, so only the business needs escaping).
+    static func query(business: BusinessID, emailToken: String, token: String) -> String {
+        var safe = CharacterSet.alphanumerics
+        safe.insert(charactersIn: "-_")
+        let b = business.rawValue.addingPercentEncoding(withAllowedCharacters: safe) ?? business.rawValue
+        return "b=\(b)&e=\(emailToken)&t=\(token)"
+    }
+
+    private func token(business: BusinessID, email: String) -> String {
+        Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: Self.message(business: business, email: email), using: key)))
+    }
+
+    /// What is signed: a purpose label, so the key can never be reused to sign something else, then
+    /// the business and the address, separated by a byte neither can contain.
+    private static func message(business: BusinessID, email: String) -> Data {
+        Data("detour-unsubscribe-v1\u{0}\(business.rawValue)\u{0}\(email)".utf8)
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func fromBase64URL(_ text: String) -> Data? {
+        guard !text.isEmpty, text.count <= 4096,
+              text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        return Data(base64Encoded: base64)
+    }
+
+    // MARK: - The key file
+
+    /// The length of the signing key, in bytes.
+    public static let keyLength = 32
+
+    /// Reads the signing key from `path`, or creates one there (32 random bytes, mode 0600) when the
+    /// file does not exist. The key must survive restarts: links already sent stay valid only as
+    /// long as it does.
+    public static func loadOrCreateKey(at path: String) throws(UnsubscribeKeyError) -> [UInt8] {
+        if let key = try readKey(path) { return key }
+        var random = SystemRandomNumberGenerator()
+        let key = (0..<keyLength).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+        // Write a private temporary file, then link it into place: link fails if the file appeared
+        // meanwhile (another daemon starting), and then that file wins.
+        let temporary = "\(path).\(getpid()).tmp"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw UnsubscribeKeyError(path: path, reason: "cannot create it: \(Posix.describe(errno))") }
+        defer { unlink(temporary) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == keyLength, synced else {
+            throw UnsubscribeKeyError(path: path, reason: "cannot write it: \(Posix.describe(errno))")
+        }
+        if link(temporary, path) != 0 {
+            let code = errno
+            if code == EEXIST, let existing = try readKey(path) { return existing }
+            throw UnsubscribeKeyError(path: path, reason: "cannot create it: \(Posix.describe(code))")
+        }
+        return key
+    }
+
+    /// The key in `path`, nil when there is no such file.
+    private static func readKey(_ path: String) throws(UnsubscribeKeyError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw UnsubscribeKeyError(path: path, reason: "cannot read it: \(Posix.describe(errno))")
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: keyLength + 1)
+        var count = 0
+        while count < buffer.count {
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + count }, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw UnsubscribeKeyError(path: path, reason: "cannot read it: \(Posix.describe(errno))") }
+            if got == 0 { break }
+            count += got
+        }
+        guard count == keyLength else {
+            throw UnsubscribeKeyError(path: path, reason: "it holds \(count == buffer.count ? "more than \(keyLength)" : "\(count)") bytes instead of a \(keyLength)-byte key; remove it to make a new key (unsubscribe links already sent will stop working)")
+        }
+        return Array(buffer.prefix(keyLength))
+    }
+}
+
+/// The unsubscribe signing key file could not be read or created. Names the file, never the key.
+public struct UnsubscribeKeyError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path; self.reason = reason
+    }
+
+    public var description: String { "unsubscribe key \(path): \(reason)" }
+}
