@@ -59,6 +59,15 @@ public struct DaemonApp: Sendable {
 
         let ready = ReadyFlag()
         let controlPath = daemon.control.path
+        // READY once both the HTTP listener serves and the control socket listens.
+        let pending = Countdown(2) {
+            ready.set()
+            notifier.ready(status: await coordinator.summaryLine())
+            logger.notice("detour is ready", metadata: [
+                "http.listen": "\(daemon.http.host):\(daemon.http.port)", "control.socket": "\(controlPath)", "config.file": "\(configPath)",
+                "policies.count": "\(config.policies.count)", "startup.ms": "\(Int(Date().timeIntervalSince(startedAt) * 1000))",
+            ])
+        }
         let httpService = HTTPListenerService(
             host: daemon.http.host, port: daemon.http.port, banners: bannerState, metrics: metrics,
             readiness: { ready.isSet }, unsubscribe: links,
@@ -67,25 +76,14 @@ public struct DaemonApp: Sendable {
                 logger.notice("unsubscribed", metadata: ["business": "\(business)"])
             },
             logger: logger,
-            onServerRunning: { port in
-                // The control socket is created by its own service; wait briefly for it so READY means "ready for the CLI too".
-                for _ in 0..<100 where !FileManager.default.fileExists(atPath: controlPath) {
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
-                ready.set()
-                let summary = await coordinator.summaryLine()
-                notifier.ready(status: summary)
-                logger.notice("detour is ready", metadata: [
-                    "http.port": "\(port)", "control.socket": "\(controlPath)", "config.file": "\(configPath)",
-                    "policies.count": "\(config.policies.count)", "startup.ms": "\(Int(Date().timeIntervalSince(startedAt) * 1000))",
-                ])
-            })
+            onServerRunning: { _ in await pending.done() })
         let commands = ControlCommands(
             coordinator: coordinator, store: store,
             daemon: StatusReport.Daemon(version: DetourVersion.current, pid: pid, startedAt: startedAt, config: configPath,
                                         state: daemon.statePath, http: daemon.http.publicURL, owner: owner),
             configPath: configPath, environment: environment, logger: logger, notifier: notifier)
         let control = ControlServer(path: controlPath, group: daemon.control.group, logger: logger,
+                                    onListening: { await pending.done() },
                                     handler: { request, caller in await commands.handle(request, caller: caller) })
 
         var services: [any Service] = [
@@ -144,4 +142,15 @@ final class ReadyFlag: Sendable {
     private let flag = Synchronization.Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .releasing) }
     var isSet: Bool { flag.load(ordering: .acquiring) }
+}
+
+/// Runs `action` once `done()` has been called `count` times.
+actor Countdown {
+    private var remaining: Int
+    private let action: @Sendable () async -> Void
+    init(_ count: Int, action: @escaping @Sendable () async -> Void) { remaining = count; self.action = action }
+    func done() async {
+        remaining -= 1
+        if remaining == 0 { await action() }
+    }
 }

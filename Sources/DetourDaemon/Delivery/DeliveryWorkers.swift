@@ -111,22 +111,22 @@ public struct DeliveryWorkers: Service {
         log[metadataKey: "channel"] = "\(d.channel.rawValue)"
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
-        let label: String
-        switch await coordinator.prepare(d) {
+                switch await coordinator.prepare(d) {
         case .superseded(let why):
-            outcome = .sent(reply: "skipped: \(why)"); label = "sent"
+            outcome = .sent(reply: "skipped: \(why)")
         case .fail(let error):
-            (outcome, label) = await classify(error, d)
+            outcome = await classify(error, d)
         case .send(let channel, let message):
             do {
                 let receipt = try await channel.deliver(message)
-                outcome = .sent(reply: receipt.reply); label = "sent"
+                outcome = .sent(reply: receipt.reply)
             } catch {
-                (outcome, label) = await classify(error, d)
+                outcome = await classify(error, d)
             }
         }
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
-        metrics.deliveryFinished(channel: d.channel.rawValue, outcome: label, seconds: seconds)
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.deliveryFinished(channel: d.channel, outcome: DetourMetrics.Outcome(outcome), seconds: seconds)
         switch outcome {
         case .sent: log.debug("delivered", metadata: ["delivery.attempts": "\(d.attempts)"])
         case .retry(let error, let at): log.warning("delivery failed; will retry", metadata: ["error": "\(error)", "delivery.retry_at": "\(at)"])
@@ -141,16 +141,16 @@ public struct DeliveryWorkers: Service {
         }
     }
 
-    private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> (DeliveryOutcome, String) {
+    private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> DeliveryOutcome {
         if error.disablesEndpoint {
             await coordinator.disableWebhook(d.target, business: d.business, reason: error.message)
-            return (.dead(error: error.description), "dead")
+            return .dead(error: error.description)
         }
-        guard error.retryable else { return (.dead(error: error.description), "dead") }
+        guard error.retryable else { return .dead(error: error.description) }
         let at = now()
         if let next = retry.nextAttempt(attempts: d.attempts, createdAt: d.createdAt, now: at, retryAfter: error.retryAfter) {
-            return (.retry(error: error.description, retryAt: next), "retry")
+            return .retry(error: error.description, retryAt: next)
         }
-        return (.dead(error: "gave up after \(d.attempts) attempt\(d.attempts == 1 ? "" : "s"): \(error.description)"), "dead")
+        return .dead(error: "gave up after \(d.attempts) attempt\(d.attempts == 1 ? "" : "s"): \(error.description)")
     }
 }

@@ -25,9 +25,10 @@ extension FailoverCoordinator {
                 manual: manualFailovers.first { $0.business == b },
                 explanation: policies[b] == nil ? "removed from the policies directory" : engine.explain(b, statuses: current, now: at))
         }
+        let depth = try await store.queueDepth()
+        metrics.setQueueDepth(depth)
         var queue: [String: Int] = [:]
-        for (state, n) in try await store.queueDepth() { queue[state.rawValue] = n }
-        metrics.setQueueDepth(queue)
+        for (state, n) in depth { queue[state.rawValue] = n }
         return StatusReport(daemon: daemon, platforms: platforms, businesses: businesses,
                             quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
                             queue: queue, lastReload: lastReload)

@@ -111,14 +111,14 @@ public actor FailoverCoordinator {
 
     /// Feeds one probe round to the health tracker and records a status change.
     public func observe(_ round: ProbeRound) async {
-        metrics.probeRound(platform: round.platform.rawValue)
+        metrics.probeRound(platform: round.platform)
         let observation = RoundObservation(platform: round.platform, results: round.results, at: round.at)
         guard let transition = tracker.observe(observation, controls: round.controls) else { return }
         logger.notice("platform status changed", metadata: [
             "platform": "\(transition.platform)", "status.from": "\(transition.from.rawValue)",
             "status.to": "\(transition.to.rawValue)", "status.reason": "\(transition.reason)",
         ])
-        metrics.setPlatformState(transition.platform.rawValue, transition.to.rawValue)
+        metrics.setPlatformState(transition.platform, transition.to)
         do { try await store.record(transition) } catch {
             logger.error("cannot record a status transition", metadata: ["error": "\(error)"])
         }
