@@ -39,6 +39,10 @@ struct EngineDesk {
     var nextIncident: Int64 = 1
 
     init(_ policies: Policy..., latest: [BusinessID: BusinessIncident] = [:]) {
+        self.init(policies: policies, latest: latest)
+    }
+
+    init(policies: [Policy], latest: [BusinessID: BusinessIncident]) {
         engine = FailoverEngine(policies: policies, latest: latest)
         store = latest
         nextIncident = (latest.values.map(\.id).max() ?? 0) + 1

@@ -10,8 +10,7 @@ import DetourCore
             failoverPolicy(BusinessID("business-\(i)"), on: (0...(i % 3)).map { PlatformID.builtIn[(i + $0 * 2) % 5] },
                            when: i % 4 == 0 ? .all : .any)
         }
-        var desk = EngineDesk(policies[0], latest: [:])
-        desk.engine = FailoverEngine(policies: policies, latest: [:])
+        var desk = EngineDesk(policies: policies, latest: [:])
         desk.set(.facebook, .threads, .messenger, .whatsapp, to: .operational, since: 0)
         desk.set(.instagram, to: .down, since: 0)
         var times: [Duration] = []
