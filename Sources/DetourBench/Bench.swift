@@ -10,6 +10,7 @@ enum Bench {
         switch args.first {
         case "audience": try audience(rows: args.dropFirst().first.flatMap(Int.init) ?? 100_000)
         case "probes": try await ProbeBench.run(platforms: 50, seconds: args.dropFirst().first.flatMap(Int.init) ?? 60)
+        case "engine": EngineBench.run(businesses: args.dropFirst().first.flatMap(Int.init) ?? 1000)
         default:
             print("usage: detour-bench audience [ROWS] | probes [SECONDS]")
             print("  audience   load an audience CSV of ROWS customers (default 100000); prints load time and rate")
