@@ -65,9 +65,16 @@ enum StoreBench {
             FileHandle.standardError.write(Data("usage: detour-bench store-claimer PATH OWNER [START]\n".utf8))
             exit(2)
         }
-        let store = try SQLiteStore(path: args[0])
-        let owner = args[1]
-        if let start = args.dropFirst(2).first.flatMap(Double.init) {
+        do {
+            try await claimAll(store: SQLiteStore(path: args[0]), owner: args[1], start: args.dropFirst(2).first.flatMap(Double.init))
+        } catch {
+            FileHandle.standardError.write(Data("store-claimer: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    private static func claimAll(store: SQLiteStore, owner: String, start: Double?) async throws {
+        if let start {
             let wait = start - Date().timeIntervalSince1970
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         }

@@ -158,9 +158,11 @@ extension SQLiteStore {
 
     /// Queues deliveries of the incident's current event; one whose idempotency key exists is skipped.
     static func queue(_ deliveries: [NewDelivery], of incident: IncidentRow, id: Int64, at: Date, _ db: Database) throws {
+        guard !deliveries.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: DeliveryRow.queueSQL)
         for new in deliveries {
-            var row = DeliveryRow(new, of: incident, incidentID: id, at: at)
-            try row.insert(db, onConflict: .ignore)
+            insert.setUncheckedArguments(DeliveryRow(new, of: incident, incidentID: id, at: at).queueArguments)
+            try insert.execute()
         }
     }
 

@@ -79,6 +79,20 @@ struct DeliveryRow: StoreRecord {
         id = inserted.rowID
     }
 
+    /// Queues new rows fast (one prepared statement, no Codable round trip per row), skipping a row
+    /// whose idempotency key is already stored. Bind with `queueArguments`.
+    static let queueSQL = """
+        INSERT INTO deliveries (incident, business, event, event_sequence, channel, target, recipient_name, locale,
+                                idempotency_key, state, attempts, created_at, next_attempt_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        """
+
+    var queueArguments: StatementArguments {
+        [incident, business.rawValue, event.rawValue, eventSequence, channel.rawValue, target, recipientName, locale,
+         idempotencyKey, state.rawValue, attempts, createdAt.storeValue, nextAttemptAt.storeValue]
+    }
+
     var record: DeliveryRecord {
         DeliveryRecord(id: id ?? 0, incident: incident, business: business, event: event, eventSequence: eventSequence,
                        channel: channel, target: target, recipientName: recipientName, locale: locale,
