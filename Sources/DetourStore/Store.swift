@@ -210,8 +210,8 @@ public struct NewDelivery: Sendable, Hashable {
     /// Per-recipient values for email personalisation.
     public var recipientName: String?
     public var locale: String?
-    /// Unique across the store: `<incident>/<event sequence>/<channel>/<target>`. The email Message-ID
-    /// and the webhook-id are derived from it, so a retry carries the same id.
+    /// Unique within its incident: `<event sequence>/<channel>/<target>`. A delivery whose key its
+    /// incident already has is never queued again, so one event reaches one target once.
     public var idempotencyKey: String
     public init(event: DeliveryEvent, channel: ChannelKind, target: String, recipientName: String? = nil,
                 locale: String? = nil, idempotencyKey: String) {
