@@ -19,6 +19,28 @@ import TestKit
         #expect(foreignKeys == true)
     }
 
+    @Test func theSchemaItselfRefusesASecondOpenIncidentAndADuplicateKey() async throws {
+        let f = try await StoreFixture()
+        let open = try await f.open(emails: 1)
+        await #expect(throws: DatabaseError.self) {
+            try await f.store.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO incidents (business, origin, opened_by, reason, platforms, policy_version, state, opened_at, event_sequence)
+                    VALUES (?, 'probes', 'probes', 'again', '[]', ?, 'open', 0, 1)
+                    """, arguments: [f.business.rawValue, f.policyVersion])
+            }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await f.store.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO deliveries (incident, business, event, event_sequence, channel, target, idempotency_key,
+                                            state, created_at, next_attempt_at)
+                    VALUES (?, ?, 'opened', 1, 'email', 'x@example.com', '1/1/email/customer0@example.com', 'queued', 0, 0)
+                    """, arguments: [open.id, f.business.rawValue])
+            }
+        }
+    }
+
     @Test func reopeningAnExistingFileKeepsWhatWasStored() async throws {
         let dir = try TempDir("detour-store")
         let path = dir.file("state.sqlite")

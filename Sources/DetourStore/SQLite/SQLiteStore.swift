@@ -9,6 +9,9 @@ import Glibc
 ///
 /// Every write that belongs together (an incident event and its deliveries and audit entry; a claim)
 /// is one transaction. Dates are stored as REAL seconds since 1970, lists of platforms as JSON text.
+/// WAL with `synchronous = NORMAL` (GRDB's choice for WAL): a commit survives a crash or kill of
+/// the process; a power cut may lose the last commits, which the engine and the at-least-once
+/// outbox then redo with the same idempotency keys.
 /// Errors are `StoreError`s: `.unavailable` when the file cannot be used, `.conflict` when a change
 /// contradicts what is stored, `.notFound` when the row asked for does not exist.
 public final class SQLiteStore: Store {
