@@ -69,7 +69,7 @@ public final class DaemonHarness: @unchecked Sendable {
         try writeConfig()
     }
 
-    public static let healthyRoutes: [String: Any] = ["/health": ["status": 200, "body": "ok"], "/control": ["status": 204]]
+    public static var healthyRoutes: [String: Any] { ["/health": ["status": 200, "body": "ok"], "/control": ["status": 204]] }
 
     /// The platform answers 503; the control target stays healthy.
     public func platformDown() throws { try platform.setRoutes(["/health": ["status": 503], "/control": ["status": 204]]) }

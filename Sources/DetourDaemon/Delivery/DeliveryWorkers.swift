@@ -61,12 +61,12 @@ public struct DeliveryWorkers: Service {
     private func loop(_ kind: ChannelKind) async {
         let limit = concurrency(kind)
         let lease = settings.lease.duration
-        let inFlight = Mutex(0)
+        let inFlight = InFlight()
         let finished = WakeSignal()
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let generations = (wake.generation, finished.generation)
-                let free = limit - inFlight.withLock { $0 }
+                let free = limit - inFlight.count
                 var claimed: [DeliveryRecord] = []
                 if free > 0 {
                     do {
@@ -76,23 +76,23 @@ public struct DeliveryWorkers: Service {
                     }
                 }
                 for d in claimed {
-                    inFlight.withLock { $0 += 1 }
+                    inFlight.add(1)
                     group.addTask {
                         await self.process(d)
-                        inFlight.withLock { $0 -= 1 }
+                        inFlight.add(-1)
                         finished.signal()
                     }
                 }
                 // A full batch may mean more is due: claim again at once. Otherwise sleep until new work
                 // is queued, a send finishes (when full), or the poll interval passes (retries coming due).
                 if claimed.count == free && free > 0 { continue }
-                let full = inFlight.withLock { $0 } >= limit
+                let full = inFlight.count >= limit
                 await WakeSignal.waitAny(full ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
                                          timeout: idlePoll)
             }
             // Draining: in-flight sends get until the deadline, then are cancelled (their leases are released after).
             let until = ContinuousClock.now + drainDeadline
-            while inFlight.withLock({ $0 }) > 0 {
+            while inFlight.count > 0 {
                 if ContinuousClock.now >= until {
                     logger.warning("in-flight deliveries did not finish before the shutdown deadline", metadata: ["channel": "\(kind.rawValue)"])
                     group.cancelAll()
@@ -153,4 +153,11 @@ public struct DeliveryWorkers: Service {
         }
         return .dead(error: "gave up after \(d.attempts) attempt\(d.attempts == 1 ? "" : "s"): \(error.description)")
     }
+}
+
+/// How many sends one channel loop has in flight.
+final class InFlight: Sendable {
+    private let value = Mutex(0)
+    func add(_ n: Int) { value.withLock { $0 += n } }
+    var count: Int { value.withLock { $0 } }
 }

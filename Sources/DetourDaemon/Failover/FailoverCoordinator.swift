@@ -3,6 +3,7 @@ import DetourConfig
 import DetourCore
 import DetourProbes
 import DetourStore
+import DetourTransport
 import Foundation
 import Logging
 
@@ -19,9 +20,9 @@ public actor FailoverCoordinator {
     let now: @Sendable () -> Date
     let wakeWorkers: @Sendable () -> Void
 
-    private(set) var config: LoadedConfiguration
+    var config: LoadedConfiguration
     /// Policies in force, and those of businesses removed while an incident was open (kept to send the all-clear).
-    private(set) var policies: [BusinessID: Policy] = [:]
+    var policies: [BusinessID: Policy] = [:]
     var retired: [BusinessID: Policy] = [:]
     var policyVersions: [BusinessID: Int64] = [:]
     var tracker: HealthTracker
@@ -29,18 +30,18 @@ public actor FailoverCoordinator {
     /// The newest incident of each business, as the store holds it.
     var latest: [BusinessID: BusinessIncident] = [:]
     var overrideRecords: [OverrideRecord] = []
-    private(set) var channels: ChannelSet
+    var channels: ChannelSet
     var disabledWebhooks: [BusinessID: Set<String>] = [:]
     var incidentCache: [Int64: IncidentRecord] = [:]
-    private(set) var lastReload: ReloadReport
+    var lastReload: ReloadReport
     let pools: SMTPPools
-    let http: DetourTransport.CurlHTTPClient
+    let http: CurlHTTPClient
     let bannerState: BannerState
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
     public init(config: LoadedConfiguration, store: any Store, metrics: DetourMetrics, links: UnsubscribeLinks,
-                pools: SMTPPools, http: DetourTransport.CurlHTTPClient, bannerState: BannerState, logger: Logger,
+                pools: SMTPPools, http: CurlHTTPClient, bannerState: BannerState, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }, wakeWorkers: @escaping @Sendable () -> Void) async throws {
         self.config = config
         self.store = store
