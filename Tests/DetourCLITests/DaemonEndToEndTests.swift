@@ -20,7 +20,7 @@ import TestKit
         #expect(outage.allSatisfy { DaemonHarness.header("List-Unsubscribe-Post", in: $0.raw) == "List-Unsubscribe=One-Click" })
         let hook = try #require(h.webhooks().first)
         #expect(try verifiesStandardWebhook(hook, secret: DaemonHarness.webhookSecret))
-        #expect(((hook["body"] as? String) ?? "").contains("\"opened\""))
+        #expect(((hook["body"] as? String) ?? "").contains("detour.incident.opened"))
         #expect((h.publishedBanner()?["active"] as? Bool) == true)
 
         try h.platformUp()
@@ -28,7 +28,7 @@ import TestKit
                 "no all-clear within 30 s; log:\n\(h.log().suffix(3000))")
         let allClear = h.emails().dropFirst(3)
         #expect(allClear.allSatisfy { $0.raw.contains("Acme is back") })
-        #expect(((h.webhooks().last?["body"] as? String) ?? "").contains("\"resolved\""))
+        #expect(((h.webhooks().last?["body"] as? String) ?? "").contains("detour.incident.resolved"))
         #expect((h.publishedBanner()?["active"] as? Bool) == false)
 
         let incidents = try h.cli(["incidents", "--json"])
