@@ -13,6 +13,8 @@ public protocol Store: StatusTransitionLog {
     /// Records that this version of a business's policy was loaded; returns its version id.
     /// Loading the same bytes again returns the existing id.
     func recordPolicyVersion(_ version: PolicyVersion) async throws -> Int64
+    /// The same for many versions at once, in one transaction; ids in the same order.
+    func recordPolicyVersions(_ versions: [PolicyVersion]) async throws -> [Int64]
 
     // MARK: Incidents
 

@@ -123,21 +123,8 @@ import TestKit
     }
 }
 
-/// Checks a received `standard` webhook with `channels/webhook/verify.py`, as a receiver would.
+/// Checks a received `standard` webhook as a receiver would.
 func verifiesStandardWebhook(_ request: [String: Any], secret: String) throws -> Bool {
-    let headers = request["headers"] as? [String: String] ?? [:]
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Repo.path("channels/webhook/verify.py"), headers["webhook-id"] ?? "",
-                         headers["webhook-timestamp"] ?? "0", headers["webhook-signature"] ?? ""]
-    process.environment = ["WEBHOOK_SECRET": secret, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-    let input = Pipe()
-    process.standardInput = input
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    input.fileHandleForWriting.write(Data(((request["body"] as? String) ?? "").utf8))
-    try input.fileHandleForWriting.close()
-    process.waitUntilExit()
-    return process.terminationStatus == 0
+    try WebhookVerifier.verify(headers: request["headers"] as? [String: String] ?? [:],
+                               body: (request["body"] as? String) ?? "", secret: secret)
 }

@@ -76,19 +76,5 @@ func received(_ server: HTTPStandIn) -> [ReceivedRequest] { server.requests().co
 
 /// Runs `channels/webhook/verify.py` (the receiver-side example in the README) on a received request.
 func verifiesWithTheReadmeExample(_ request: ReceivedRequest, secret: String) throws -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Repo.path("channels/webhook/verify.py"),
-                         request.headers["webhook-id"] ?? "", request.headers["webhook-timestamp"] ?? "0",
-                         request.headers["webhook-signature"] ?? ""]
-    process.environment = ["WEBHOOK_SECRET": secret, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-    let input = Pipe()
-    process.standardInput = input
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    input.fileHandleForWriting.write(Data(request.body.utf8))
-    try input.fileHandleForWriting.close()
-    process.waitUntilExit()
-    return process.terminationStatus == 0
+    try WebhookVerifier.verify(headers: request.headers, body: request.body, secret: secret)
 }

@@ -39,6 +39,8 @@ struct AtomicFileWriter: Sendable {
     /// Replaces `name` in `directory` with `data`, atomically.
     func write(_ data: Data, named name: String, in directory: String) throws(Failure) {
         let target = directory + "/" + name
+        // Unchanged bytes need no rewrite (and no fsync): a restart with many banners stays fast.
+        if let existing = FileManager.default.contents(atPath: target), existing == data { return }
         var template = Array("\(directory)/.\(name).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress.map { mkstemp($0) } ?? -1

@@ -35,8 +35,9 @@ extension FailoverCoordinator {
         var versions: [BusinessID: Int64] = [:]
         var changed = 0, added = 0, removed = 0
         do {
-            for policy in loaded.policies {
-                versions[policy.business] = try await store.recordPolicyVersion(policy.version(at: at))
+            let ids = try await store.recordPolicyVersions(loaded.policies.map { $0.version(at: at) })
+            for (policy, id) in zip(loaded.policies, ids) {
+                versions[policy.business] = id
                 if let before = policies[policy.business] {
                     guard before.source.contentHash != policy.source.contentHash else { continue }
                     changed += 1

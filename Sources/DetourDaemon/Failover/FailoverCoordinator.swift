@@ -71,9 +71,8 @@ public actor FailoverCoordinator {
                                     bannerState: bannerState, logger: logger)
         lastReload = ReloadReport(at: at, ok: true, message: "started with \(config.policies.count) policies from \(config.daemon.file)")
         overrideRecords = try await store.overrides()
-        for policy in config.policies {
-            policyVersions[policy.business] = try await store.recordPolicyVersion(policy.version(at: at))
-        }
+        let ids = try await store.recordPolicyVersions(config.policies.map { $0.version(at: at) })
+        for (policy, id) in zip(config.policies, ids) { policyVersions[policy.business] = id }
     }
 
     /// Brings the store and the banners in line with what was decided before a restart.

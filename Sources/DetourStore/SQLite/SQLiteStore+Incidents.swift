@@ -7,15 +7,26 @@ import GRDB
 extension SQLiteStore {
     public func recordPolicyVersion(_ version: PolicyVersion) async throws -> Int64 {
         try await write("recording a policy version of \(version.business)") { db in
-            let existing = try Int64.fetchOne(db, PolicyVersionRow
-                .select(PolicyVersionRow.Columns.id)
-                .filter(PolicyVersionRow.Columns.business == version.business.rawValue
-                        && PolicyVersionRow.Columns.contentHash == version.contentHash))
-            if let existing { return existing }
-            var row = PolicyVersionRow(version)
-            try row.insert(db)
-            return db.lastInsertedRowID
+            try Self.insertPolicyVersion(version, db)
         }
+    }
+
+    /// All in one transaction: a daemon with a thousand policies starts without a thousand commits.
+    public func recordPolicyVersions(_ versions: [PolicyVersion]) async throws -> [Int64] {
+        try await write("recording \(versions.count) policy versions") { db in
+            try versions.map { try Self.insertPolicyVersion($0, db) }
+        }
+    }
+
+    private static func insertPolicyVersion(_ version: PolicyVersion, _ db: Database) throws -> Int64 {
+        let existing = try Int64.fetchOne(db, PolicyVersionRow
+            .select(PolicyVersionRow.Columns.id)
+            .filter(PolicyVersionRow.Columns.business == version.business.rawValue
+                    && PolicyVersionRow.Columns.contentHash == version.contentHash))
+        if let existing { return existing }
+        var row = PolicyVersionRow(version)
+        try row.insert(db)
+        return db.lastInsertedRowID
     }
 
     /// Opens the incident at event sequence 1 and queues its deliveries (due and created at `openedAt`)
