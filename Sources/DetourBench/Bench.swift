@@ -10,10 +10,14 @@ enum Bench {
         switch args.first {
         case "audience": try audience(rows: args.dropFirst().first.flatMap(Int.init) ?? 100_000)
         case "probes": try await ProbeBench.run(platforms: 50, seconds: args.dropFirst().first.flatMap(Int.init) ?? 60)
+        case "email": exit(await EmailBench.command(args.dropFirst()))
+        case "webhook": exit(await WebhookBench.command(args.dropFirst()))
         default:
             print("usage: detour-bench audience [ROWS] | probes [SECONDS]")
             print("  audience   load an audience CSV of ROWS customers (default 100000); prints load time and rate")
             print("  probes     50 platforms x 4 probes every 10s against a local server for SECONDS (default 60); CPU share and peak RSS")
+            print("  \(EmailBench.usage)\n             N personalised emails (default 10000) through the email channel per connection count; messages/s")
+            print("  \(WebhookBench.usage)\n             N signed standard-format deliveries (default 10000, 16 in flight); deliveries/s")
             exit(args.first == nil ? 0 : 2)
         }
     }
