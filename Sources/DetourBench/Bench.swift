@@ -13,12 +13,16 @@ enum Bench {
         case "engine": EngineBench.run(businesses: args.dropFirst().first.flatMap(Int.init) ?? 1000)
         case "queue": try await StoreBench.queue(count: args.dropFirst().first.flatMap(Int.init) ?? 100_000)
         case "store-claimer": try await StoreBench.claimer(Array(args.dropFirst()))
+        case "email": exit(await EmailBench.command(args.dropFirst()))
+        case "webhook": exit(await WebhookBench.command(args.dropFirst()))
         default:
-            print("usage: detour-bench audience [ROWS] | probes [SECONDS] | queue [N] | engine [BUSINESSES]")
+            print("usage: detour-bench audience [ROWS] | probes [SECONDS] | queue [N] | engine [BUSINESSES] | email … | webhook …")
             print("  audience   load an audience CSV of ROWS customers (default 100000); prints load time and rate")
             print("  probes     50 platforms x 4 probes every 10s against a local server for SECONDS (default 60); CPU share and peak RSS")
             print("  engine     evaluate BUSINESSES policies (default 1000) on each of 3000 ticks; median and p99 per tick")
             print("  queue      open an incident with N email deliveries (default 100000) on a fresh SQLite file, then claim and complete them all")
+            print("  \(EmailBench.usage)\n             N personalised emails (default 10000) through the email channel per connection count; messages/s")
+            print("  \(WebhookBench.usage)\n             N signed standard-format deliveries (default 10000, 16 in flight); deliveries/s")
             exit(args.first == nil ? 0 : 2)
         }
     }

@@ -128,11 +128,5 @@ enum HeaderEncoding {
     }
 
     /// RFC 5322 date-time in UTC: `Tue, 05 Mar 2024 14:03:09 +0000`.
-    static func date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return f.string(from: date)
-    }
+    static func date(_ date: Date) -> String { UTCDates.rfc5322(date) }
 }

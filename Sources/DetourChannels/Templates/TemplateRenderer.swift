@@ -51,12 +51,21 @@ public struct TemplateRenderer: Sendable {
 /// Turns a `MessageContext` into the variables templates see (documented in `channels/README.md`).
 public enum TemplateValues {
     public static func from(_ c: MessageContext, timeZone: TimeZone = TimeZone(identifier: "UTC") ?? .current) -> [String: Any] {
-        let iso = ISO8601DateFormatter()
-        iso.timeZone = timeZone
-        let human = DateFormatter()
-        human.locale = Locale(identifier: "en_US_POSIX")
-        human.timeZone = timeZone
-        human.dateFormat = "d MMM yyyy, HH:mm zzz"
+        let isoString: (Date) -> String
+        let humanString: (Date) -> String
+        if timeZone.secondsFromGMT() == 0 {
+            isoString = UTCDates.iso
+            humanString = UTCDates.human
+        } else {
+            let iso = ISO8601DateFormatter()
+            iso.timeZone = timeZone
+            let human = DateFormatter()
+            human.locale = Locale(identifier: "en_US_POSIX")
+            human.timeZone = timeZone
+            human.dateFormat = "d MMM yyyy, HH:mm zzz"
+            isoString = iso.string(from:)
+            humanString = human.string(from:)
+        }
         var v: [String: Any] = [
             "event": c.event.rawValue,
             "opened": c.event == .opened,
@@ -66,14 +75,14 @@ public enum TemplateValues {
             "incident": c.incidentID,
             "platforms": c.platforms,
             "platform_list": joined(c.platforms),
-            "since": human.string(from: c.since),
-            "since_iso": iso.string(from: c.since),
+            "since": humanString(c.since),
+            "since_iso": isoString(c.since),
             "message": c.message,
             "contacts": c.contacts.map { ["label": $0.label, "url": $0.url] },
             "has_contacts": !c.contacts.isEmpty,
         ]
         if c.message.isEmpty { v.removeValue(forKey: "message") }
-        if let r = c.resolvedAt { v["resolved_at"] = human.string(from: r); v["resolved_at_iso"] = iso.string(from: r) }
+        if let r = c.resolvedAt { v["resolved_at"] = humanString(r); v["resolved_at_iso"] = isoString(r) }
         if let n = c.recipientName, !n.isEmpty { v["name"] = n }
         if let e = c.recipientEmail { v["email"] = e }
         if let l = c.locale { v["locale"] = l }

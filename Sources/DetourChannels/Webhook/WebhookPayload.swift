@@ -56,8 +56,6 @@ public struct WebhookPayload: Sendable, Hashable, Encodable {
     public static let currentVersion = 1
 
     public init(deliveryID: String, context c: MessageContext, text: WebhookText) {
-        let iso = ISO8601DateFormatter()
-        iso.timeZone = TimeZone(identifier: "UTC")
         switch c.event {
         case .opened: type = "detour.incident.opened"
         case .resolved: type = "detour.incident.resolved"
@@ -65,9 +63,9 @@ public struct WebhookPayload: Sendable, Hashable, Encodable {
         }
         version = Self.currentVersion
         id = deliveryID
-        timestamp = iso.string(from: c.event == .resolved ? (c.resolvedAt ?? c.since) : c.since)
+        timestamp = UTCDates.iso(c.event == .resolved ? (c.resolvedAt ?? c.since) : c.since)
         data = Payload(business: Business(id: c.businessID, name: c.businessName), incident: c.incidentID,
-                       platforms: c.platforms, since: iso.string(from: c.since), resolvedAt: c.resolvedAt.map(iso.string(from:)),
+                       platforms: c.platforms, since: UTCDates.iso(c.since), resolvedAt: c.resolvedAt.map(UTCDates.iso),
                        message: c.message, contacts: c.contacts, test: c.event == .test,
                        headline: text.headline, text: text.body)
     }

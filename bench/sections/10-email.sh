@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Email fan-out: N personalised emails to a local smtp-sink at each connection count, through
+# Detour's email channel, Postfix's smtp-source (same message, same sessions, connections reused)
+# and Apprise mailto:// (a connection per message; fewer messages when slow, scaled). Two more rows
+# split Detour's figure: its SMTP pool alone (one prebuilt message) and rendering alone (no sending).
+set -euo pipefail
+source "$BENCH_DIR/lib.sh"
+
+sink=/usr/sbin/smtp-sink source=/usr/sbin/smtp-source
+[ -x "$sink" ] && [ -x "$source" ] || die "smtp-sink/smtp-source not found in /usr/sbin (Debian package postfix)"
+
+port=$(free_port)
+# smtp-sink accepts and discards everything; as root it must be told which user to become.
+sink_args=(); [ "$(id -u)" -eq 0 ] && sink_args=(-u nobody)
+start_bg smtp-sink "$sink" "${sink_args[@]}" "127.0.0.1:$port" 1000
+sink_pid=$BG_PID
+trap 'stop_bg "$sink_pid"' EXIT
+wait_port "$port" 10 || die "smtp-sink did not start on 127.0.0.1:$port: $(cat "$BENCH_TMP/smtp-sink.log")"
+log "email: smtp-sink on 127.0.0.1:$port"
+
+sample=$BENCH_TMP/email-sample
+"$DETOUR_BENCH" email --sample "$sample"
+n=$BENCH_MESSAGES
+
+# Detour (every connection count) and smtp-source (each count) take turns, BENCH_REPEAT times, so
+# both see the same machine; each figure is the best of its runs.
+declare -A postfix_runs=()
+for r in $(seq "$BENCH_REPEAT"); do
+  log "email: Detour, $n messages at $BENCH_CONNECTIONS connection(s), with the pool and rendering timed apart (run $r of $BENCH_REPEAT)"
+  "$DETOUR_BENCH" email --messages "$n" --connections "$BENCH_CONNECTIONS" --breakdown --server "smtp://127.0.0.1:$port" \
+    --json >"$BENCH_TMP/email-detour-$r.json" || die "detour-bench email failed (see the lines above)"
+  for c in ${BENCH_CONNECTIONS//,/ }; do
+    log "email: smtp-source, $n messages, $c session(s) (run $r of $BENCH_REPEAT)"
+    t0=$(now)
+    "$source" -d -s "$c" -m "$n" -F "$sample/message.eml" -f hello@rosies.example.test -t customer@example.test \
+      "127.0.0.1:$port" || die "smtp-source failed at $c session(s)"
+    t1=$(now)
+    postfix_runs[$c]="${postfix_runs[$c]:-} $(calc "$n / ($t1 - $t0)")"
+  done
+done
+# rate MODE CONNECTIONS: Detour's best messages/s for that mode and connection count
+rate() {
+  "$BENCH_PY" -c 'import glob, json, sys
+print(max(r["messagesPerSecond"] for f in glob.glob(sys.argv[1]) for r in json.load(open(f))
+          if r["mode"] == sys.argv[2] and r["connections"] == int(sys.argv[3])))' "$BENCH_TMP/email-detour-*.json" "$1" "$2"
+}
+
+for c in ${BENCH_CONNECTIONS//,/ }; do
+  section="email, $c conn"
+  detour=$(rate channel "$c")
+  pool=$(rate pool-only "$c")
+  # shellcheck disable=SC2086
+  postfix=$(max_of ${postfix_runs[$c]})
+
+  log "email: Apprise mailto://, up to $n messages or ${BENCH_APPRISE_BUDGET}s, $c thread(s)"
+  out=$BENCH_TMP/email-apprise-$c.json
+  "$BENCH_PY" "$BENCH_DIR/apprise_send.py" mailto --target "127.0.0.1:$port" --count "$n" --concurrency "$c" \
+    --budget "$BENCH_APPRISE_BUDGET" --subject "$(cat "$sample/subject.txt")" --text "$sample/text.txt" >"$out" \
+    || die "Apprise mailto:// failed at $c thread(s)"
+  [ "$(json_get "$out" 'd["failures"]')" = 0 ] || die "Apprise mailto:// had failures: $(cat "$out")"
+  apprise=$(json_get "$out" 'd["per_second"]')
+  sent=$(json_get "$out" 'd["sent"]')
+  scaled=""; [ "$sent" -lt "$n" ] && scaled=" ($(group "$sent") sent, scaled)"
+
+  meets=$(at_least "$detour" "$postfix" 0.5)
+  row "$section" "Detour email channel" "$(group "$detour") msg/s" \
+    "smtp-source -d -s $c: $(group "$postfix") msg/s" "$(ratio "$detour" "$postfix") (≥ 0.5×: $meets)"
+  row "$section" "Detour email channel" "$(group "$detour") msg/s" \
+    "Apprise mailto://$scaled: $(group "$apprise") msg/s" "$(ratio "$detour" "$apprise")"
+  row "$section" "  of which: Detour SMTP pool alone" "$(group "$pool") msg/s" \
+    "smtp-source -d -s $c: $(group "$postfix") msg/s" "$(ratio "$pool" "$postfix")"
+done
+render=$(rate render-only 0)
+row "email" "  of which: Detour render + build alone" "$(group "$render") msg/s" "no sending; $(nproc) tasks" ""
