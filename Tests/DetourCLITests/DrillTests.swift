@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TestKit
+
+/// Issue #7's outage drills (`examples/drills/run.sh NAME`): each runs the real `detour run` against
+/// local stand-ins, narrates what happened and ends with `PASS NAME` or `FAIL NAME: why`.
+/// Every drill is bounded (< 60 s); the subprocess is killed after `timeout` seconds.
+@Suite(.serialized) struct DrillTests {
+    @Test func dnsOutage() throws { try drill("dns-outage") }
+    @Test func loginPath() throws { try drill("login-path") }
+    @Test func fiveHundredsAndTimeouts() throws { try drill("5xx-and-timeouts") }
+    @Test func ourNetworkDown() throws { try drill("our-network-down") }
+    @Test func flapping() throws { try drill("flapping") }
+    @Test func manualDuringFalseNegative() throws { try drill("manual-during-false-negative") }
+
+    private func drill(_ name: String, timeout: Double = 120) throws {
+        let r = try runDrill(name, timeout: timeout)
+        #expect(r.status == 0 && r.output.contains("PASS \(name)"),
+                "drill \(name) exited \(r.status); its output:\n\(r.output.suffix(6000))")
+    }
+
+    private func runDrill(_ name: String, timeout: Double) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Repo.path("examples/drills/run.sh"), name]
+        var env = ProcessInfo.processInfo.environment
+        env["DETOUR_BIN"] = DetourBinary.path
+        if Repo.python != "/usr/bin/env" { env["DETOUR_PYTHON"] = Repo.python }
+        env.removeValue(forKey: "DETOUR_CONFIG")
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let box = OutputBox()
+        let reader = Thread { box.set(out.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning, Date() < deadline { usleep(50_000) }
+        if p.isRunning {
+            p.terminate() // run.sh's trap stops the drill and everything it started
+            let grace = Date().addingTimeInterval(15)
+            while p.isRunning, Date() < grace { usleep(50_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+        p.waitUntilExit()
+        let readDeadline = Date().addingTimeInterval(10)
+        while !box.done, Date() < readDeadline { usleep(10_000) }
+        let status = p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus
+        return (status, String(decoding: box.data, as: UTF8.self))
+    }
+}
+
+private final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = Data()
+    private var finished = false
+    func set(_ d: Data) { lock.lock(); value = d; finished = true; lock.unlock() }
+    var data: Data { lock.lock(); defer { lock.unlock() }; return value }
+    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+}
