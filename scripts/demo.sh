@@ -26,7 +26,8 @@ rm -rf "$run"; mkdir -p "$run/state" "$run/smtp" "$run/site"
 
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # The stand-ins are killed outright (they would linger until their lifetime ends); the daemon was stopped by then.
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
