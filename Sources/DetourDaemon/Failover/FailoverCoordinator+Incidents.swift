@@ -161,10 +161,9 @@ extension FailoverCoordinator {
     var holds: [OverrideRecord] { overrideRecords.filter { $0.kind == .hold } }
     var manualFailovers: [OverrideRecord] { overrideRecords.filter { $0.kind == .failover } }
 
+    /// The open-incident gauge, from what this actor already knows (no store query, no extra task).
     func updateGauges() {
-        Task { [store, metrics] in
-            if let open = try? await store.incidents(IncidentFilter(state: .open, limit: 100_000)) { metrics.setOpenIncidents(open.count) }
-        }
+        metrics.setOpenIncidents(latest.values.filter(\.isOpen).count)
     }
 
     // MARK: - Used by the delivery workers
