@@ -3,6 +3,7 @@ import DetourCore
 import DetourTransport
 import Foundation
 import Logging
+import Synchronization
 
 /// `detour-bench email`: the email channel's fan-out throughput. For each connection count, a real
 /// `EmailChannelSender` over a real SMTP pool (no rate limit, STARTTLS off) renders and sends N
@@ -19,6 +20,8 @@ enum EmailBench {
         var sampleDir: String?
         /// Also time the two halves of a send apart: rendering alone, and the pool alone with one prebuilt message.
         var breakdown = false
+        /// Only these modes, in this order (`--modes`); nil: the channel, plus the breakdown when asked.
+        var modes: [Mode]?
     }
 
     /// What a run sends through.
@@ -48,7 +51,7 @@ enum EmailBench {
         var firstFailure: String?
     }
 
-    static let usage = "email --server smtp://HOST:PORT [--messages N] [--connections 1,4,8] [--in-flight-per-connection K] [--breakdown] [--json] [--sample DIR]"
+    static let usage = "email --server smtp://HOST:PORT [--messages N] [--connections 1,4,8] [--in-flight-per-connection K] [--breakdown | --modes channel,pool-only,render-only] [--json] [--sample DIR]"
 
     /// Runs the subcommand and returns the exit status: 0, 1 when any message failed, 2 for a usage mistake.
     static func command(_ arguments: ArraySlice<String>) async -> Int32 {
@@ -69,9 +72,9 @@ enum EmailBench {
                 return 2
             }
             var runs: [Run] = []
-            let modes: [Mode] = options.breakdown ? [.channel, .poolOnly] : [.channel]
+            let modes: [Mode] = options.modes ?? (options.breakdown ? [.channel, .poolOnly, .renderOnly] : [.channel])
             for connections in options.connections {
-                for mode in modes {
+                for mode in modes where mode != .renderOnly {
                     let inFlight = connections * options.inFlightPerConnection
                     FanOut.progress("email: \(mode.rawValue), \(options.messages) messages over \(connections) connection(s), \(inFlight) in flight, to \(server)…")
                     let run = try await measure(mode, server: server, connections: connections, inFlight: inFlight, messages: options.messages)
@@ -79,7 +82,7 @@ enum EmailBench {
                     runs.append(run)
                 }
             }
-            if options.breakdown {
+            if modes.contains(.renderOnly) {
                 FanOut.progress("email: render-only, \(options.messages) messages…")
                 runs.append(try await measure(.renderOnly, server: server, connections: 0, inFlight: ProcessInfo.processInfo.activeProcessorCount,
                                               messages: options.messages))
@@ -151,7 +154,8 @@ enum EmailBench {
 
     /// The `i`th customer's outage email.
     static func message(_ i: Int) -> OutgoingMessage {
-        let number = String(format: "%05d", i)
+        let digits = String(i)
+        let number = String(repeating: "0", count: max(0, 5 - digits.count)) + digits
         let address = "customer\(number)@example.test"
         return OutgoingMessage(deliveryID: "bench-email-\(number)", recipient: address,
                                context: EmailSample.context(name: "Customer \(number)", address: address, token: number))
@@ -200,6 +204,13 @@ enum EmailBench {
                 options.sampleDir = dir
             case "--json": options.json = true
             case "--breakdown": options.breakdown = true
+            case "--modes":
+                let names = (value() ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let parsed = names.compactMap(Mode.init(rawValue:))
+                guard !parsed.isEmpty, parsed.count == names.count else {
+                    return .failure(FanOut.UsageProblem("--modes needs a comma-separated list of channel, pool-only and render-only"))
+                }
+                options.modes = parsed
             default: return .failure(FanOut.UsageProblem("unknown argument '\(flag)'"))
             }
         }
@@ -248,27 +259,27 @@ enum FanOut {
         var p99: Double
     }
 
+    /// `inFlight` workers each take the next number and send it, until `count` are done: at most
+    /// `inFlight` sends outstanding, and no task made per send.
     static func run(count: Int, inFlight: Int, send: @escaping @Sendable (Int) async throws(DeliveryError) -> Void) async -> Outcome {
         let tally = Tally()
+        let next = Counter()
         let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            var next = 0
-            func add() {
-                let i = next
-                next += 1
+            for _ in 0..<max(1, min(inFlight, count)) {
                 group.addTask {
-                    let started = ContinuousClock.now
-                    do {
-                        try await send(i)
-                        tally.succeeded(after: ContinuousClock.now - started)
-                    } catch {
-                        tally.failed("\(error)")
+                    while true {
+                        let i = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard i < count else { return }
+                        let started = ContinuousClock.now
+                        do {
+                            try await send(i)
+                            tally.succeeded(after: ContinuousClock.now - started)
+                        } catch {
+                            tally.failed("\(error)")
+                        }
                     }
                 }
-            }
-            while next < min(inFlight, count) { add() }
-            while await group.next() != nil {
-                if next < count { add() }
             }
         }
         let elapsed = seconds(ContinuousClock.now - start)
@@ -296,6 +307,11 @@ enum FanOut {
     struct UsageProblem: Error {
         var message: String
         init(_ message: String) { self.message = message }
+    }
+
+    /// The next number to send, shared by the workers.
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// Successes' send times, failures and the first failure's text, from many tasks at once.

@@ -183,9 +183,5 @@ public actor BannerPublisher: Channel {
         TimeInterval(d.components.seconds) + TimeInterval(d.components.attoseconds) / 1e18
     }
 
-    private static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
-    }
+    private static func iso(_ date: Date) -> String { UTCDates.iso(date) }
 }

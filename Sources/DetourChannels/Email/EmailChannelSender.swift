@@ -44,7 +44,8 @@ public struct EmailChannelSender: Channel {
     /// Renders and sends one email to `message.recipient` (an address); the context carries the name.
     public func deliver(_ message: OutgoingMessage) async throws(DeliveryError) -> DeliveryReceipt {
         let context = message.context
-        let label = "email for '\(HeaderEncoding.sanitised(context.businessID))' via SMTP server '\(serverName)' to \(HeaderEncoding.sanitised(message.recipient))"
+        // Only for error messages: built when one is needed.
+        var label: String { "email for '\(HeaderEncoding.sanitised(context.businessID))' via SMTP server '\(serverName)' to \(HeaderEncoding.sanitised(message.recipient))" }
         let rendered: RenderedEmail
         switch templates[context.event] ?? .failure(.init(source: "email/\(context.event.rawValue)", message: "no templates")) {
         case .success(let t): rendered = t.render(context)

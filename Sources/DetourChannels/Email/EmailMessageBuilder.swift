@@ -71,16 +71,22 @@ public enum EmailMessageBuilder {
         }
         headers.append(("Content-Type", "multipart/alternative;\r\n boundary=\"\(boundary)\""))
 
-        var out = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
-        out += "\r\n"
-        for (type, body) in [("text/plain", m.text), ("text/html", m.html)] {
-            out += "--\(boundary)\r\n"
-            out += "Content-Type: \(type); charset=utf-8\r\n"
-            out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-            out += QuotedPrintable.encode(body) + "\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(1024 + (m.text.utf8.count + m.html.utf8.count) * 9 / 8)
+        for (name, value) in headers {
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        out += "--\(boundary)--\r\n"
-        return Data(out.utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        for (type, body) in [("text/plain", m.text), ("text/html", m.html)] {
+            out.append(contentsOf: "--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
+            QuotedPrintable.encode(body, into: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        out.append(contentsOf: "--\(boundary)--\r\n".utf8)
+        return Data(out)
     }
 
     /// An address we can put in a header as is: a valid addr-spec made only of printable ASCII.
@@ -90,6 +96,13 @@ public enum EmailMessageBuilder {
     }
 
     private static func hexDigest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(text.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

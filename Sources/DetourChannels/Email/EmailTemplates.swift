@@ -17,6 +17,8 @@ public struct EmailTemplates: Sendable {
     private let html: TemplateRenderer?
     /// Where these templates came from, for error messages.
     public let source: String
+    /// The rendering shared by every customer of an incident.
+    private let planner: PersonalisedRender
 
     /// Subject and text are plain text: Mustache must not HTML-escape what goes into them.
     private static let plainText = "{{% CONTENT_TYPE: TEXT}}"
@@ -73,21 +75,31 @@ public struct EmailTemplates: Sendable {
             try TemplateRenderer(text: h, source: "\(source) (html)")
         }
         self.source = source
+        planner = PersonalisedRender(plannable: ![self.subject, self.text, self.html].contains { $0?.usesTransforms == true })
     }
+
+    /// How many emails were made from a per-incident plan rather than rendered in full.
+    var plannedRenders: Int { planner.planned.load(ordering: .relaxed) }
 
     /// Renders the three texts for one message.
     public func render(_ context: MessageContext) -> RenderedEmail {
+        let raw = planner.render(context, full: renderTemplates)
+        let subjectLine = HeaderEncoding.singleSpaced(raw.subject)
+        return RenderedEmail(subject: subjectLine, text: raw.text,
+                             html: raw.html == RenderedEmail.htmlFromTextMarker ? Self.html(fromText: raw.text) : raw.html)
+    }
+
+    /// The templates rendered with Mustache: the subject as rendered (not yet on one line), and the
+    /// HTML-from-text marker when there is no HTML template.
+    private func renderTemplates(_ context: MessageContext) -> RenderedEmail {
         var values = TemplateValues.from(context)
         // swift-mustache treats "" as true in {{#section}}: drop empty texts so `{{#message}}…{{/message}}`
         // leaves out an empty recovery message (a missing value renders as "" anyway).
         for (key, value) in values {
             if let text = value as? String, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { values[key] = nil }
         }
-        let renderedText = text.render(values)
-        let subjectLine = subject.render(values)
-            .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        return RenderedEmail(subject: subjectLine, text: renderedText,
-                             html: html?.render(values) ?? Self.html(fromText: renderedText))
+        return RenderedEmail(subject: subject.render(values), text: text.render(values),
+                             html: html?.render(values) ?? RenderedEmail.htmlFromTextMarker)
     }
 
     /// A minimal HTML body from plain text: escaped, one `<p>` per paragraph, `<br>` for line breaks.

@@ -13,6 +13,7 @@ enum HeaderEncoding {
     /// Replaces control characters (CR, LF, TAB, NUL, DEL, C1) and Unicode line or paragraph separators
     /// with spaces, collapses runs of white space and trims the ends.
     static func sanitised(_ text: String) -> String {
+        if isTidyASCII(text) && text.utf8.count <= maxCharacters { return text }
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.unicodeScalars {
@@ -30,6 +31,69 @@ enum HeaderEncoding {
         return result
     }
 
+    /// Printable ASCII with single spaces between words and none at the ends: already sanitised.
+    static func isTidyASCII(_ text: String) -> Bool {
+        var previous = UInt8(ascii: " ")
+        for byte in text.utf8 {
+            guard (0x20...0x7E).contains(byte), !(byte == 0x20 && previous == 0x20) else { return false }
+            previous = byte
+        }
+        return previous != 0x20 || text.isEmpty
+    }
+
+    /// Whether "=?" occurs, which a reader would take for the start of an encoded-word.
+    static func containsEncodedWordStart(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?") { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    /// `text` on one line: runs of white space become one space, none at the ends; the same as
+    /// `split(whereSeparator: \.isWhitespace).joined(separator: " ")`, without its per-character
+    /// Unicode lookups when the text only has ASCII white space at its ends and single spaces inside.
+    static func singleSpaced(_ text: String) -> String {
+        let utf8 = text.utf8
+        let isEdgeSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
+        let start = utf8.firstIndex { !isEdgeSpace($0) } ?? utf8.endIndex
+        let end = utf8[start...].lastIndex { !isEdgeSpace($0) }.map { utf8.index(after: $0) } ?? start
+        let trimmed = Substring(text)[start..<end]
+        if isSingleSpaced(trimmed) { return String(trimmed) }
+        return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    /// No Unicode white space but single ASCII spaces between words, and no space that a
+    /// combining mark would make part of a larger character.
+    private static func isSingleSpaced(_ text: Substring) -> Bool {
+        var afterSpace = true
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x20:
+                if afterSpace { return false }
+                afterSpace = true
+                continue
+            case 0x09...0x0D, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+                return false  // Unicode White_Space other than the plain space
+            case 0x80...:
+                // A mark or joiner right after a space would join it into one character.
+                if afterSpace && extendsPrevious(scalar) { return false }
+            default:
+                break
+            }
+            afterSpace = false
+        }
+        return !afterSpace || text.isEmpty
+    }
+
+    private static func extendsPrevious(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .format: return true
+        default: return (0x1F3FB...0x1F3FF).contains(scalar.value)  // emoji skin-tone modifiers
+        }
+    }
+
     static func isPrintableASCII(_ text: String) -> Bool {
         text.utf8.allSatisfy { (0x20...0x7E).contains($0) }
     }
@@ -39,7 +103,7 @@ enum HeaderEncoding {
     static func unstructured(_ raw: String, nameLength: Int) -> String {
         let text = sanitised(raw)
         // "=?" in plain text would be read as the start of an encoded-word: encode such text too.
-        if isPrintableASCII(text), !text.contains("=?") {
+        if isPrintableASCII(text), !containsEncodedWordStart(text) {
             return foldAtSpaces(text, firstLineUsed: nameLength)
         }
         return encodedWords(text).joined(separator: "\r\n ")
@@ -48,8 +112,10 @@ enum HeaderEncoding {
     /// A display name for From/To/Reply-To: a quoted-string when ASCII, else encoded-words.
     static func phrase(_ raw: String) -> [String] {
         let text = sanitised(raw)
-        if isPrintableASCII(text), !text.contains("=?") {
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        if isPrintableASCII(text), !containsEncodedWordStart(text) {
+            let needsEscape = text.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }
+            let escaped = !needsEscape ? text
+                : text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return ["\"\(escaped)\""]
         }
         return encodedWords(text)
@@ -91,19 +157,23 @@ enum HeaderEncoding {
 
     /// Folds printable ASCII at spaces so lines stay within 78 characters where a space allows it.
     static func foldAtSpaces(_ text: String, firstLineUsed: Int) -> String {
-        var lines: [String] = []
-        var line = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 8)
+        var lineLength = 0  // bytes (characters: the text is ASCII) on the current output line
         var used = firstLineUsed
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if !line.isEmpty, used + line.count + 1 + word.count > 78 {
-                lines.append(line)
-                line = ""
+        for word in text.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true) {
+            if lineLength > 0, used + lineLength + 1 + word.count > 78 {
+                out.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: " ")])
+                lineLength = 0
                 used = 1
+            } else if lineLength > 0 {
+                out.append(UInt8(ascii: " "))
+                lineLength += 1
             }
-            line += (line.isEmpty ? "" : " ") + word
+            out.append(contentsOf: word)
+            lineLength += word.count
         }
-        lines.append(line)
-        return lines.joined(separator: "\r\n ")
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A URL that can sit between `<` and `>` in a header: http(s), printable ASCII, no spaces or angle brackets.
@@ -117,8 +187,7 @@ enum HeaderEncoding {
 
     /// The left part of a Message-ID: the delivery id with anything outside RFC 5322 dot-atom text replaced by `-`.
     static func messageIDLeft(_ id: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8)
-        var bytes = id.utf8.prefix(200).map { allowed.contains($0) ? $0 : UInt8(ascii: "-") }
+        var bytes = id.utf8.prefix(200).map { atext[Int($0)] ? $0 : UInt8(ascii: "-") }
         // No leading, trailing or doubled dots.
         while bytes.first == UInt8(ascii: ".") { bytes.removeFirst() }
         while bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
@@ -126,6 +195,13 @@ enum HeaderEncoding {
         for b in bytes where !(b == UInt8(ascii: ".") && out.last == UInt8(ascii: ".")) { out.append(b) }
         return out.isEmpty ? "delivery" : String(decoding: out, as: UTF8.self)
     }
+
+    /// Which bytes are RFC 5322 atext (or a dot), by value.
+    private static let atext: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8 { table[Int(byte)] = true }
+        return table
+    }()
 
     /// RFC 5322 date-time in UTC: `Tue, 05 Mar 2024 14:03:09 +0000`.
     static func date(_ date: Date) -> String { UTCDates.rfc5322(date) }

@@ -15,6 +15,9 @@ public struct TemplateRenderer: Sendable {
     private let template: MustacheTemplate
     /// `builtin:email/opened.txt` or the file path.
     public let source: String
+    /// Whether a tag applies a transform, as in `{{uppercased(name)}}`: then a value cannot be
+    /// swapped in after rendering (see `PersonalisedRender`).
+    let usesTransforms: Bool
 
     /// A built-in template by its name under `channels/`, e.g. `email/opened.subject`.
     public static func builtin(_ name: String) throws(Problem) -> TemplateRenderer {
@@ -40,6 +43,20 @@ public struct TemplateRenderer: Sendable {
             throw Problem(source: source, message: "template does not parse: \(error)")
         }
         self.source = source
+        usesTransforms = Self.hasTransform(text)
+    }
+
+    /// True when any `{{…}}` tag holds a parenthesis.
+    static func hasTransform(_ text: String) -> Bool {
+        var inTag = false
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if !inTag && previous == UInt8(ascii: "{") && byte == UInt8(ascii: "{") { inTag = true }
+            else if inTag && byte == UInt8(ascii: "}") { inTag = false }
+            else if inTag && byte == UInt8(ascii: "(") { return true }
+            previous = inTag ? 0 : byte
+        }
+        return false
     }
 
     /// Renders with `values` (a dictionary built by `TemplateValues`).

@@ -52,8 +52,6 @@ public struct DiscordBody: Sendable, Hashable, Encodable {
     }
 
     public init(context: MessageContext, text words: WebhookText) {
-        let iso = ISO8601DateFormatter()
-        iso.timeZone = TimeZone(identifier: "UTC")
         content = TextLimit.truncate(words.headline, to: Limits.content)
         let fields = context.contacts.prefix(Limits.fields).map { contact in
             Field(name: TextLimit.truncate(contact.label.isEmpty ? contact.url : contact.label, to: Limits.fieldName),
@@ -61,7 +59,7 @@ public struct DiscordBody: Sendable, Hashable, Encodable {
         }
         let embed = Embed(title: TextLimit.truncate(words.headline, to: Limits.title),
                           description: words.body.isEmpty ? nil : TextLimit.truncate(words.body, to: Limits.description),
-                          color: Self.color(for: context.event), timestamp: iso.string(from: context.resolvedAt ?? context.since),
+                          color: Self.color(for: context.event), timestamp: UTCDates.iso(context.resolvedAt ?? context.since),
                           fields: Array(fields))
         embeds = [Self.fitTotal(embed)]
     }

@@ -94,6 +94,7 @@ public struct DaemonApp: Sendable {
                             metrics: metrics, logger: logger),
             control,
             ReloadService(coordinator: coordinator, notifier: notifier, configPath: configPath, environment: environment, logger: logger),
+            StartupPagesService(ready: ready, settle: .seconds(3), logger: logger),
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, interval: interval, clock: ContinuousClock()))

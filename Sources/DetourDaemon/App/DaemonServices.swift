@@ -91,6 +91,26 @@ struct ReloadService: Service {
     }
 }
 
+/// Once the daemon is ready and its first probe round has had time to run, gives back the pages
+/// start-up touched (`StartupPages`), so idle RSS is what idling uses.
+struct StartupPagesService: Service {
+    let ready: ReadyFlag
+    let settle: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !ready.isSet {
+            try? await Task.sleep(for: .milliseconds(50))
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
+        }
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: settle) }
+        if Task.isCancelled || Task.isShuttingDownGracefully { return }
+        StartupPages.release(logger: logger, reason: "start-up")
+        // Nothing more to do; return only when the group stops, as services are expected to.
+        try? await gracefulShutdown()
+    }
+}
+
 /// Tells systemd STOPPING=1 as soon as a graceful shutdown begins (it is the first service asked to stop).
 struct StoppingNotice: Service {
     let notifier: SystemdNotifier

@@ -10,6 +10,8 @@ extension FailoverCoordinator {
     @discardableResult
     public func reload(configPath: String, environment: [String: String], by: String) async -> ReloadReport {
         let at = now()
+        // Parsing and validating touched code the running daemon does not need again.
+        defer { StartupPages.release(logger: logger, reason: "reload") }
         let (loaded, diagnostics) = ConfigValidation.load(configPath: configPath, environment: environment)
         guard let loaded else {
             let errors = diagnostics.errors

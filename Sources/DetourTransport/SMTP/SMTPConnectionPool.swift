@@ -2,17 +2,16 @@ import Foundation
 import Logging
 
 /// Up to `maxConnections` reused connections to one SMTP server, shared by every sender of a
-/// channel, with an optional rate limit. Messages go out over whichever connection is free;
-/// connections are opened only as load needs them and stay open for the next message.
-public actor SMTPConnectionPool {
-    public nonisolated let settings: SMTPSettings
-    public nonisolated let maxConnections: Int
+/// channel, with an optional rate limit. Messages go out in order over whichever connection is
+/// free; connections open only as load needs them and stay open for the next message. The
+/// connections are shared out between at most one thread per CPU core (`SMTPMultiLoop`), each
+/// driving its share; a message goes to the thread with the fewest messages outstanding.
+public final class SMTPConnectionPool: Sendable {
+    public let settings: SMTPSettings
+    public let maxConnections: Int
     private let logger: Logger
     private let limiter: (any MessageRateLimiter)?
-    private var idle: [SMTPConnection] = []
-    private var opened = 0
-    private var waiters: [CheckedContinuation<SMTPConnection?, Never>] = []
-    private var closed = false
+    private let loops: [SMTPMultiLoop]
 
     /// - Parameters:
     ///   - maxConnections: the most connections open at once (at least 1).
@@ -24,12 +23,28 @@ public actor SMTPConnectionPool {
         self.maxConnections = max(1, maxConnections)
         self.logger = logger
         limiter = rateLimit.map { TokenBucket($0, clock: clock) }
+        let connections = max(1, maxConnections)
+        let threads = min(connections, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        loops = (0..<threads).map { index in
+            // 8 connections over 2 threads: 4 and 4; 3 over 2: 2 and 1.
+            let share = connections / threads + (index < connections % threads ? 1 : 0)
+            return SMTPMultiLoop(settings: settings, maxConnections: share)
+        }
     }
 
-    /// Sends one message over a free connection, waiting for one (and for the rate limit) first.
-    /// Throws like `SMTPConnection.send`.
+    deinit {
+        for loop in loops { loop.stop() }
+    }
+
+    /// Sends `message` (a complete RFC 5322 message with CRLF line ends) from `from` to `to` over a
+    /// free connection, waiting for one (and for the rate limit) first, and returns the server's
+    /// reply to the end of DATA. Throws when the server did not accept it for every recipient.
+    /// Cancelling the calling task abandons the message at once.
     public func send(from: String, to recipients: [String], message: Data) async throws(SMTPError) -> SMTPReply {
         let server = redactedURL(settings.url)
+        if let problem = Self.addressProblem(from: from, to: recipients) {
+            throw SMTPError(kind: .invalidRequest, retryable: false, message: "cannot send through \(server): \(problem)")
+        }
         if let limiter {
             do {
                 try await limiter.take()
@@ -37,54 +52,58 @@ public actor SMTPConnectionPool {
                 throw SMTPError(kind: .cancelled, retryable: true, message: "sending to \(server) was cancelled")
             }
         }
-        guard let connection = await checkOut() else {
-            throw SMTPError(kind: .cancelled, retryable: true, message: "the pool for \(server) is closed")
+        let exchange = SMTPExchange(from: from, recipients: recipients, message: message)
+        let loop = leastBusyLoop()
+        loop.outstanding.add(1, ordering: .relaxed)
+        defer { loop.outstanding.subtract(1, ordering: .relaxed) }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<SMTPReply, SMTPError>, Never>) in
+                exchange.await(with: continuation)
+                loop.submit(exchange)
+            }
+        } onCancel: {
+            exchange.cancelled.store(true, ordering: .releasing)
+            loop.cancel(exchange)
         }
-        let result: Result<SMTPReply, SMTPError>
-        do {
-            result = .success(try await connection.send(from: from, to: recipients, message: message))
-        } catch {
-            result = .failure(error)
-        }
-        checkIn(connection)
-        return try result.get()
-    }
-
-    /// Closes every connection; sends waiting for one, and later sends, fail as `.cancelled`.
-    public func close() async {
-        closed = true
-        let waiting = waiters
-        waiters.removeAll()
-        for waiter in waiting { waiter.resume(returning: nil) }
-        let connections = idle
-        idle.removeAll()
-        for connection in connections { await connection.close() }
-    }
-
-    /// How many connections are open (idle or busy).
-    public var openConnections: Int { opened }
-
-    private func checkOut() async -> SMTPConnection? {
-        if closed { return nil }
-        if let connection = idle.popLast() { return connection }
-        if opened < maxConnections {
-            opened += 1
-            logger.debug("opening SMTP connection", metadata: [
-                "smtp.server": "\(redactedURL(settings.url))", "smtp.connections": "\(opened)",
+        switch result {
+        case .success(let reply):
+            logger.debug("SMTP message accepted", metadata: [
+                "smtp.server": "\(server)", "smtp.recipients": "\(recipients.count)", "smtp.reply": "\(reply.code)",
             ])
-            return SMTPConnection(settings: settings, logger: logger)
+            return reply
+        case .failure(let error):
+            logger.debug("SMTP message not accepted", metadata: [
+                "smtp.server": "\(server)", "smtp.error.kind": "\(error.kind)",
+                "smtp.error": "\(error.message)", "smtp.retryable": "\(error.retryable)",
+            ])
+            throw error
         }
-        return await withCheckedContinuation { waiters.append($0) }
     }
 
-    private func checkIn(_ connection: SMTPConnection) {
-        if closed {
-            opened -= 1  // dropping the last reference closes it
-        } else if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: connection)
-        } else {
-            idle.append(connection)
+    private func leastBusyLoop() -> SMTPMultiLoop {
+        var loop = loops[0]
+        for candidate in loops.dropFirst()
+        where candidate.outstanding.load(ordering: .relaxed) < loop.outstanding.load(ordering: .relaxed) {
+            loop = candidate
         }
+        return loop
+    }
+
+    /// Says QUIT on every connection; sends still waiting, and later sends, fail as `.cancelled`.
+    public func close() async {
+        for loop in loops { await loop.shutdown() }
+    }
+
+    /// The most connections that were open at once.
+    public var openConnections: Int { loops.reduce(0) { $0 + $1.handlesMade.load(ordering: .relaxed) } }
+
+    static func addressProblem(from: String, to recipients: [String]) -> String? {
+        if recipients.isEmpty { return "no recipients" }
+        for address in [from] + recipients
+        where address.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }) || address.utf8.count > 320 {
+            return "an address contains a line break or angle brackets, or is too long"
+        }
+        return nil
     }
 }
 

@@ -20,15 +20,33 @@ struct SMTPReplyReader {
 
     /// Feeds one chunk of what the server sent; it may hold several lines.
     mutating func feed(_ text: String) {
-        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
-            let line = String(raw)
-            guard line.count >= 3, let lineCode = Int(line.prefix(3)) else { continue }
-            let separator = line.dropFirst(3).first
-            lines.append(String(line.dropFirst(4)))
-            if separator != "-" {
-                replies.append(SMTPReply(code: lineCode, text: lines.joined(separator: "\n")))
-                lines.removeAll()
-            }
+        var text = text
+        text.withUTF8 { feed(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Feeds one chunk of what the server sent, as bytes; it may hold several lines.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            var end = start
+            while end < bytes.endIndex && bytes[end] != UInt8(ascii: "\n") && bytes[end] != UInt8(ascii: "\r") { end += 1 }
+            if end > start { line(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) }
+            start = end + 1
+        }
+    }
+
+    private mutating func line(_ line: UnsafeRawBufferPointer) {
+        guard line.count >= 3 else { return }
+        var code = 0
+        for byte in line.prefix(3) {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return }
+            code = code * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        let separator = line.count > 3 ? line[3] : UInt8(ascii: " ")
+        lines.append(line.count > 4 ? String(decoding: UnsafeRawBufferPointer(rebasing: line[4...]), as: UTF8.self) : "")
+        if separator != UInt8(ascii: "-") {
+            replies.append(SMTPReply(code: code, text: lines.count == 1 ? lines[0] : lines.joined(separator: "\n")))
+            lines.removeAll(keepingCapacity: true)
         }
     }
 }
