@@ -112,19 +112,6 @@ public struct EmailTemplates: Sendable {
         return "<!DOCTYPE html>\n<html><body>\n" + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    /// HTML-escapes as swift-mustache does, so a plan and a full render agree.
+    static func escape(_ s: String) -> String { PersonalisedRender.htmlEscaped(s) }
 }

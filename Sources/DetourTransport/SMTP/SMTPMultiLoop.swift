@@ -29,6 +29,8 @@ final class SMTPMultiLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var commands: [Command] = []
     private var polling = false
+    /// Set with `polling`: whether the loop has a free connection, so that a new message could start now.
+    private var hasRoom = true
     private var stopping = false
     private var started = false
     private var stopped = false
@@ -107,6 +109,9 @@ final class SMTPMultiLoop: @unchecked Sendable {
                 thread.name = "detour-smtp"
                 thread.start()
             } else if polling {
+                // A message that cannot start yet (every connection busy) is picked up when one frees,
+                // which ends the wait anyway; waking the loop for it would only cost a context switch.
+                if case .send = command, !hasRoom { return true }
                 polling = false  // one wakeup per wait is enough
                 curl_multi_wakeup(multi)
             }
@@ -140,8 +145,10 @@ final class SMTPMultiLoop: @unchecked Sendable {
                 curl_multi_perform(multi, &stillRunning)
                 more = collectFinished(multi) && queueHead < queue.count
             }
+            let room = running.count < maxConnections
             let wait: Bool = lock.withLock {
                 polling = commands.isEmpty
+                hasRoom = room
                 return polling
             }
             if wait { curl_multi_poll(multi, nil, 0, 1000, nil) }
