@@ -42,6 +42,8 @@ final class SMTPMultiLoop: @unchecked Sendable {
     private var queue: [SMTPExchange] = []
     private var queueHead = 0
     private var running: [UnsafeMutableRawPointer: (exchange: SMTPExchange, handle: SMTPHandle)] = [:]
+    /// Answered messages whose callers are told together, just before the loop waits again.
+    private var answered: [(SMTPExchange, Result<SMTPReply, SMTPError>)] = []
 
     init(settings: SMTPSettings, maxConnections: Int) {
         self.settings = settings
@@ -151,6 +153,9 @@ final class SMTPMultiLoop: @unchecked Sendable {
                 hasRoom = room
                 return polling
             }
+            // Tell callers now, all at once: one wakeup of the task pool serves several answers.
+            for (exchange, outcome) in answered { exchange.finish(outcome) }
+            answered.removeAll(keepingCapacity: true)
             if wait { curl_multi_poll(multi, nil, 0, 1000, nil) }
         }
         close(multi)
@@ -216,7 +221,7 @@ final class SMTPMultiLoop: @unchecked Sendable {
             }
             exchange.detach(from: handle.easy)
             idle.append(handle)
-            exchange.finish(outcome)
+            answered.append((exchange, outcome))
             any = true
         }
         return any
@@ -240,11 +245,15 @@ final class SMTPMultiLoop: @unchecked Sendable {
     /// Fails what is left, says QUIT on every connection and frees libcurl's state.
     private func close(_ multi: UnsafeMutableRawPointer) {
         let server = redactedURL(settings.url)
+        for (exchange, outcome) in answered { exchange.finish(outcome) }
+        answered.removeAll()
         // In-flight messages abort through their progress callbacks (see `abandon`).
         for entry in running.values { entry.exchange.cancelled.store(true, ordering: .releasing) }
         var stillRunning: Int32 = 0
         curl_multi_perform(multi, &stillRunning)
         _ = collectFinished(multi)
+        for (exchange, outcome) in answered { exchange.finish(outcome) }
+        answered.removeAll()
         for (raw, entry) in running {
             curl_multi_remove_handle(multi, raw)
             entry.exchange.detach(from: entry.handle.easy)
