@@ -11,7 +11,8 @@ import Synchronization
 /// EHLO, STARTTLS and AUTH. While any connection is busy the thread never sleeps on one socket:
 /// it waits on all of them in one poll and answers whichever server spoke. Callers hand messages
 /// over through a locked queue and `curl_multi_wakeup`, which is only called when the thread is
-/// actually waiting. Every libcurl call (except the wakeup) happens on the loop thread.
+/// waiting and the message could start. Once the loop runs, every libcurl call but the wakeup
+/// happens on its thread (before that, only creating the multi handle, or freeing an unused one).
 final class SMTPMultiLoop: @unchecked Sendable {
     private enum Command {
         case send(SMTPExchange)
