@@ -97,7 +97,7 @@ struct PolicyLoader {
         root.finish()
 
         guard diagnostics.errors.count == before, let business, let displayName, let messages else { return nil }
-        let hash = SHA256.hash(data: source.bytes).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(data: source.bytes).lowercaseHex
         let policy = Policy(business: business, displayName: displayName, dependsOn: dependsOn, failWhen: failWhen, grace: grace,
                             recoveryGrace: recoveryGrace, cooldown: cooldown, message: messages, contacts: contacts, email: email,
                             banner: banner, webhooks: webhooks, recovery: recovery, source: PolicySource(file: path, contentHash: hash))

@@ -100,7 +100,7 @@ public struct BannerEndpoint: Sendable {
 
     /// A strong validator: the first 128 bits of the body's SHA-256, quoted.
     public static func etag(_ body: Data) -> String {
-        let hex = SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let hex = SHA256.hash(data: body).prefix(16).lowercaseHex
         return "\"\(hex)\""
     }
 
