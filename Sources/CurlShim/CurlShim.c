@@ -72,3 +72,7 @@ CURLcode detour_curl_getinfo_string(CURL *handle, CURLINFO info, const char **va
 CURLMcode detour_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+
+CURLcode detour_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}

@@ -36,6 +36,12 @@ final class SMTPStandIn: @unchecked Sendable {
     /// How many TCP connections the server accepted.
     func connectionCount() -> Int { lines("connections.log").count }
 
+    /// The envelope commands of each read the server made, e.g. "MAIL RCPT DATA" for a pipelined envelope.
+    func reads() -> [String] { lines("reads.log") }
+
+    /// When each message's end of data reached the server, in seconds on its monotonic clock.
+    func dataTimes() -> [Double] { lines("data_times.log").compactMap(Double.init) }
+
     private func lines(_ name: String) -> [String] {
         guard let text = try? String(contentsOfFile: dir.file(name), encoding: .utf8) else { return [] }
         return text.split(separator: "\n").map(String.init)

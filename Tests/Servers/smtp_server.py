@@ -19,7 +19,7 @@ Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSW
   --port N             listen on port N (default: any free port)
 Prints "READY <port>" on stdout once listening. Stops on SIGTERM, or by itself after --lifetime.
 """
-import argparse, asyncio, base64, datetime, ipaddress, json, os, signal, ssl, threading
+import argparse, asyncio, base64, datetime, ipaddress, json, os, signal, ssl, threading, time
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -31,6 +31,9 @@ ap.add_argument("--auth")
 ap.add_argument("--auth-only", choices=["PLAIN", "LOGIN"])
 ap.add_argument("--tempfail-first", type=int, default=0)
 ap.add_argument("--reject", action="append", default=[])
+ap.add_argument("--pipelining", action="store_true", help="offer PIPELINING (RFC 2920) in the EHLO reply")
+ap.add_argument("--data-delay", type=float, default=0, help="wait this long before answering the end of DATA")
+ap.add_argument("--idle-timeout", type=float, default=0, help="close a connection idle this long (421, as aiosmtpd does)")
 ap.add_argument("--lifetime", type=float, default=600)
 ap.add_argument("--port", type=int, default=0, help="listen on this port (default: any free one)")
 args = ap.parse_args()
@@ -100,7 +103,17 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if args.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
+        # When each message's end of data arrived, to show which messages were outstanding together.
+        append("data_times.log", repr(time.monotonic()))
+        if args.data_delay:
+            await asyncio.sleep(args.data_delay)
         with lock:
             counters["data"] += 1
             number = counters["data"]
@@ -132,9 +145,19 @@ class CountingSMTP(SMTP):
             CountingSMTP.seen.add(peer[1])
             append("connections.log", str(peer[1]))
 
+    def data_received(self, data):
+        # Which commands arrived in one read: "MAIL RCPT DATA" shows a pipelined envelope.
+        verbs = [line.split(b":")[0].split(b" ")[0].decode("ascii", "replace").upper()
+                 for line in data.split(b"\r\n") if line[:4].upper() in (b"MAIL", b"RCPT", b"DATA")]
+        if verbs:
+            append("reads.log", " ".join(verbs))
+        super().data_received(data)
+
 
 async def main():
     options = dict(hostname="detour-test", decode_data=False, data_size_limit=10 * 1024 * 1024)
+    if args.idle_timeout:
+        options["timeout"] = args.idle_timeout
     if args.starttls:
         options["tls_context"] = make_tls_context(args.dir)
     if args.auth:

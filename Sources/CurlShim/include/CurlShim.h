@@ -32,6 +32,7 @@ CURLcode detour_curl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *valu
 CURLcode detour_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 /* The string stays owned by the handle; copy it before the next transfer or cleanup. */
 CURLcode detour_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+CURLcode detour_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value);
 
 /* curl_multi_setopt for long values. */
 CURLMcode detour_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);

@@ -4,14 +4,14 @@ import Logging
 /// Up to `maxConnections` reused connections to one SMTP server, shared by every sender of a
 /// channel, with an optional rate limit. Messages go out in order over whichever connection is
 /// free; connections open only as load needs them and stay open for the next message. The
-/// connections are shared out between at most one thread per CPU core (`SMTPMultiLoop`), each
+/// connections are shared out between at most one thread per CPU core (`SMTPSessionLoop`), each
 /// driving its share; a message goes to the thread with the fewest messages outstanding.
 public final class SMTPConnectionPool: Sendable {
     public let settings: SMTPSettings
     public let maxConnections: Int
     private let logger: Logger
     private let limiter: (any MessageRateLimiter)?
-    private let loops: [SMTPMultiLoop]
+    private let loops: [SMTPSessionLoop]
 
     /// - Parameters:
     ///   - maxConnections: the most connections open at once (at least 1).
@@ -28,7 +28,7 @@ public final class SMTPConnectionPool: Sendable {
         loops = (0..<threads).map { index in
             // 8 connections over 2 threads: 4 and 4; 3 over 2: 2 and 1.
             let share = connections / threads + (index < connections % threads ? 1 : 0)
-            return SMTPMultiLoop(settings: settings, maxConnections: share)
+            return SMTPSessionLoop(settings: settings, maxConnections: share)
         }
     }
 
@@ -80,7 +80,7 @@ public final class SMTPConnectionPool: Sendable {
         }
     }
 
-    private func leastBusyLoop() -> SMTPMultiLoop {
+    private func leastBusyLoop() -> SMTPSessionLoop {
         var loop = loops[0]
         for candidate in loops.dropFirst()
         where candidate.outstanding.load(ordering: .relaxed) < loop.outstanding.load(ordering: .relaxed) {

@@ -1,42 +1,45 @@
 import CCurl
 import Foundation
 
-/// Turns a failed libcurl SMTP transfer into an `SMTPError`: the server's own reply when it gave
-/// one, else what libcurl saw, classified as retryable or permanent. Scrubs the password.
+/// Turns what went wrong with a message into an `SMTPError`: the server's own reply when it gave
+/// one, else what libcurl saw while connecting, classified as retryable or permanent. Scrubs the
+/// password.
 struct SMTPFailure {
     let settings: SMTPSettings
-    let exchange: SMTPExchange
-    let result: CURLcode
-    let curlText: String
 
-    func error() -> SMTPError {
-        let server = redactedURL(settings.url)
+    var server: String { redactedURL(settings.url) }
+
+    /// The server answered a command with a 4xx or 5xx reply.
+    func refused(_ refusal: SMTPRefusal) -> SMTPError {
+        let reply = scrub(refusal.reply.text)
+        let code = refusal.reply.code
+        let kind: SMTPError.Kind = refusal.command == "AUTH" ? .authenticationFailed : .rejected
+        var message = "\(server) answered \(refusal.command.isEmpty ? "the connection" : refusal.command)"
+        if let recipient = refusal.recipient { message += " for \(recipient)" }
+        message += " with \(code) \(reply)"
+        return SMTPError(kind: kind, code: code, reply: reply, retryable: SMTPError.isRetryable(code: code),
+                         recipient: refusal.recipient, message: message)
+    }
+
+    /// Opening the connection failed with `result`; `refusal` is the last 4xx/5xx reply seen while
+    /// connecting (greeting, EHLO, STARTTLS, AUTH), if any.
+    func connect(result: CURLcode, curlText: String, refusal: SMTPRefusal?, cancelled: Bool) -> SMTPError {
         let detail = scrub(curlText.isEmpty ? CurlEasy.describe(result) : curlText)
-        if exchange.cancelled.load(ordering: .acquiring) {
+        if cancelled || result == CURLE_ABORTED_BY_CALLBACK {
             return SMTPError(kind: .cancelled, retryable: true, message: "sending to \(server) was cancelled")
         }
         // Missing STARTTLS, TLS trouble and timeouts are what ended the attempt even when an
         // earlier reply (a refused EHLO answered by HELO) carried an error code.
         let endedByTransport = [CURLE_USE_SSL_FAILED, CURLE_OPERATION_TIMEDOUT, CURLE_SSL_CONNECT_ERROR,
                                 CURLE_PEER_FAILED_VERIFICATION].contains(result)
-        if let failure = exchange.failure, !endedByTransport {
-            let reply = scrub(failure.reply.text)
-            let code = failure.reply.code
-            let retryable = SMTPError.isRetryable(code: code)
-            let kind: SMTPError.Kind = failure.command == "AUTH" ? .authenticationFailed : .rejected
-            var message = "\(server) answered \(failure.command.isEmpty ? "the connection" : failure.command)"
-            if let recipient = failure.recipient { message += " for \(recipient)" }
-            message += " with \(code) \(reply)"
-            return SMTPError(kind: kind, code: code, reply: reply, retryable: retryable,
-                             recipient: failure.recipient, message: message)
-        }
+        if let refusal, !endedByTransport { return refused(refusal) }
         let (kind, retryable, what): (SMTPError.Kind, Bool, String) = switch result {
         case CURLE_USE_SSL_FAILED:
             (.startTLSUnavailable, false, "\(server) does not offer STARTTLS, which is required")
         case CURLE_LOGIN_DENIED:
             (.authenticationFailed, false, "\(server) refused the login")
         case CURLE_OPERATION_TIMEDOUT:
-            (.timeout, true, "timed out after \(describeSeconds(settings.timeout)) talking to \(server)")
+            (.timeout, true, "timed out after \(describeSeconds(min(settings.connectTimeout, settings.timeout))) connecting to \(server)")
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT:
             (.connectFailure, true, "could not connect to \(server)")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
@@ -47,13 +50,27 @@ struct SMTPFailure {
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
             (.invalidRequest, false, "cannot use \(server) as an SMTP server")
         default:
-            (.other, true, "sending through \(server) failed")
+            (.other, true, "connecting to \(server) failed")
         }
         return SMTPError(kind: kind, retryable: retryable, message: "\(what) (\(detail))")
     }
 
+    /// The connection broke while a message was on it: `what` says how.
+    func lost(_ what: String) -> SMTPError {
+        SMTPError(kind: .connectionLost, retryable: true, message: "the connection to \(server) broke (\(what))")
+    }
+
+    /// The message's time limit passed.
+    func timedOut() -> SMTPError {
+        SMTPError(kind: .timeout, retryable: true, message: "timed out after \(describeSeconds(settings.timeout)) talking to \(server)")
+    }
+
+    func cancelled() -> SMTPError {
+        SMTPError(kind: .cancelled, retryable: true, message: "sending to \(server) was cancelled")
+    }
+
     /// Removes the password, in clear and in the base64 forms AUTH PLAIN and LOGIN use.
-    private func scrub(_ text: String) -> String {
+    func scrub(_ text: String) -> String {
         guard let password = settings.password, !password.isEmpty else { return text }
         let user = settings.username ?? ""
         let forms = [password, Data(password.utf8).base64EncodedString(),

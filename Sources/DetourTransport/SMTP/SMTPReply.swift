@@ -15,6 +15,8 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
 /// Collects the server's reply lines ("250-first", "250 last") into whole replies.
 struct SMTPReplyReader {
     private var lines: [String] = []
+    /// The start of a line whose end has not arrived yet (`feedStream`).
+    private var partial: [UInt8] = []
     /// Every complete reply, oldest first.
     private(set) var replies: [SMTPReply] = []
 
@@ -33,6 +35,32 @@ struct SMTPReplyReader {
             if end > start { line(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) }
             start = end + 1
         }
+    }
+
+    /// Feeds bytes read from a connection, where a line may be split between reads: a line is
+    /// only taken once its line feed has arrived.
+    mutating func feedStream(_ bytes: UnsafeRawBufferPointer) {
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if partial.isEmpty {
+                feed(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]))
+            } else {
+                partial.append(contentsOf: bytes[start..<newline])
+                partial.withUnsafeBytes { feed($0) }
+                partial.removeAll(keepingCapacity: true)
+            }
+            start = newline + 1
+        }
+        if start < bytes.endIndex {
+            guard partial.count < 4096 else { return }  // a line no server sends; drop the excess
+            partial.append(contentsOf: bytes[start...])
+        }
+    }
+
+    /// Hands over the complete replies collected so far, forgetting them.
+    mutating func take() -> [SMTPReply] {
+        defer { replies.removeAll(keepingCapacity: true) }
+        return replies
     }
 
     private mutating func line(_ line: UnsafeRawBufferPointer) {
