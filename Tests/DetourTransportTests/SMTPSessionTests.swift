@@ -22,6 +22,24 @@ struct SMTPSessionTests {
         #expect(server.connectionCount() == 1)
     }
 
+    @Test(arguments: [false, true])
+    func pipelinedMessagesGoOverTLSIntact(implicit: Bool) async throws {
+        // Several replies come back in one TLS read: libcurl may hold them after the socket is drained.
+        let server = try SMTPStandIn(["--pipelining", implicit ? "--implicit-tls" : "--starttls"])
+        let url = implicit ? "smtps://127.0.0.1:\(server.server.port)" : server.url
+        let connection = SMTPConnection(settings: SMTPSettings(url: url, startTLS: .required, caFile: server.caFile),
+                                        logger: quietLogger)
+        for number in 1...5 {
+            let reply = try await connection.send(from: "shop@example.test", to: ["c\(number)@example.test"], message: testMessage(number))
+            #expect(reply.code == 250)
+        }
+        await connection.close()
+        let received = server.messages()
+        #expect(received.map(\.data) == (1...5).map { testMessage($0) })
+        #expect(implicit || received.allSatisfy { $0.tls })  // the server only flags STARTTLS sessions
+        #expect(server.connectionCount() == 1)
+    }
+
     @Test func withoutPipeliningEachCommandWaitsForItsReply() async throws {
         let server = try SMTPStandIn()
         let connection = SMTPConnection(settings: SMTPSettings(url: server.url, startTLS: .off), logger: quietLogger)

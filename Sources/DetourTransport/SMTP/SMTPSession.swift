@@ -63,6 +63,8 @@ final class SMTPSession {
     private(set) var completed = 0
     private(set) var socket: Int32 = -1
 
+    /// Whether the connection is encrypted (smtps://, or STARTTLS succeeded).
+    private var usesTLS = false
     // What the server offered in its last EHLO reply.
     private var pipelining = false
     private var sizeLimitKnown = false
@@ -137,6 +139,7 @@ final class SMTPSession {
             return failures.lost("libcurl gave no socket for the new connection")
         }
         socket = raw
+        usesTLS = setup.startedTLS || failures.settings.url.lowercased().hasPrefix("smtps://")
         let offered = setup.capabilities
         pipelining = offered.contains("PIPELINING")
         sizeLimitKnown = offered.contains("SIZE")
@@ -227,7 +230,10 @@ final class SMTPSession {
                     if case .broken = event { return events }
                 }
             }
-            if got < receiveBuffer.count { break }
+            // A short read on a plain socket means it is drained. Over TLS, libcurl hands out one
+            // record at a time and may hold more already read from the socket, which a poll would
+            // not show: read until libcurl says there is nothing left.
+            if got < receiveBuffer.count && !usesTLS { break }
         }
         if let event = flush() { events.append(event) }
         return events
@@ -377,6 +383,8 @@ final class SMTPSetupObserver {
     private(set) var refusal: SMTPRefusal?
     /// Keywords of the last EHLO reply ("PIPELINING", "SIZE", "STARTTLS"…), upper-cased.
     private(set) var capabilities: Set<String> = []
+    /// Whether the server agreed to STARTTLS (220), so that the connection is now encrypted.
+    private(set) var startedTLS = false
     /// Set by the loop to make libcurl abort the connection at its next progress check.
     var abandoned = false
 
@@ -413,6 +421,8 @@ final class SMTPSetupObserver {
             if reply.code != 334 { inAuthentication = false }
             if reply.code >= 400 {
                 refusal = SMTPRefusal(reply: reply, command: lastCommand, recipient: nil)
+            } else if lastCommand == "STARTTLS" && reply.code == 220 {
+                startedTLS = true
             } else if lastCommand == "EHLO" && reply.code == 250 {
                 capabilities = Set(reply.text.split(separator: "\n").dropFirst().compactMap {
                     $0.split(separator: " ").first.map { $0.uppercased() }
