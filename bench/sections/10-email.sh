@@ -30,6 +30,16 @@ sample=$BENCH_TMP/email-sample
 "$DETOUR_BENCH" email --sample "$sample"
 n=$BENCH_MESSAGES
 
+# source_rate PORT SESSIONS: messages/s of one smtp-source run of the sample against 127.0.0.1:PORT
+source_rate() {
+  local t0 t1
+  t0=$(now)
+  "$source" -d -s "$2" -m "$n" -F "$sample/message.eml" -f hello@rosies.example.test -t customer@example.test \
+    "127.0.0.1:$1" >&2 || die "smtp-source failed at $2 session(s) against 127.0.0.1:$1"
+  t1=$(now)
+  calc "$n / ($t1 - $t0)"
+}
+
 # Detour (every connection count) and smtp-source (each count) take turns, BENCH_REPEAT times, so
 # both see the same machine; each figure is the best of its runs.
 declare -A postfix_runs=() postfix_plain_runs=()
@@ -39,21 +49,13 @@ for r in $(seq "$BENCH_REPEAT"); do
     --json >"$BENCH_TMP/email-detour-$r.json" || die "detour-bench email failed (see the lines above)"
   for c in ${BENCH_CONNECTIONS//,/ }; do
     log "email: smtp-source, $n messages, $c session(s) (run $r of $BENCH_REPEAT)"
-    t0=$(now)
-    "$source" -d -s "$c" -m "$n" -F "$sample/message.eml" -f hello@rosies.example.test -t customer@example.test \
-      "127.0.0.1:$port" || die "smtp-source failed at $c session(s)"
-    t1=$(now)
-    postfix_runs[$c]="${postfix_runs[$c]:-} $(calc "$n / ($t1 - $t0)")"
+    postfix_runs[$c]="${postfix_runs[$c]:-} $(source_rate "$port" "$c")"
   done
   log "email: Detour and smtp-source against smtp-sink without PIPELINING (run $r of $BENCH_REPEAT)"
   "$DETOUR_BENCH" email --messages "$n" --connections "$BENCH_CONNECTIONS" --modes channel --server "smtp://127.0.0.1:$plain_port" \
     --json >"$BENCH_TMP/email-plain-$r.json" || die "detour-bench email (no PIPELINING) failed (see the lines above)"
   for c in ${BENCH_CONNECTIONS//,/ }; do
-    t0=$(now)
-    "$source" -d -s "$c" -m "$n" -F "$sample/message.eml" -f hello@rosies.example.test -t customer@example.test \
-      "127.0.0.1:$plain_port" || die "smtp-source failed at $c session(s) (no PIPELINING)"
-    t1=$(now)
-    postfix_plain_runs[$c]="${postfix_plain_runs[$c]:-} $(calc "$n / ($t1 - $t0)")"
+    postfix_plain_runs[$c]="${postfix_plain_runs[$c]:-} $(source_rate "$plain_port" "$c")"
   done
 done
 # rate MODE CONNECTIONS [RUNS]: Detour's best messages/s for that mode and connection count
