@@ -31,11 +31,3 @@ struct Detour: AsyncParsableCommand {
                       SendTestCommand.self]
     )
 }
-
-/// `--config PATH`, shared by every command that reads the configuration.
-struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The daemon file (detour.yaml).", valueName: "path"))
-    var config: String?
-
-    var path: String { config ?? ConfigLoaderDefaults.configPath }
-}

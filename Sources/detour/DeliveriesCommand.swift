@@ -1,0 +1,74 @@
+import ArgumentParser
+import DetourDaemon
+import DetourStore
+import Foundation
+
+/// `detour deliveries`: the outbox.
+struct DeliveriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliveries",
+        abstract: "List deliveries (the outbox), or requeue failed ones.",
+        discussion: """
+        Every message Detour promised is a delivery: queued, sending, sent, failed (will retry) or
+        dead (gave up; the last error says why, with the server's reply).
+
+        Examples:
+          detour deliveries --state dead
+          detour deliveries --business rosies-bakery --incident 3
+          detour deliveries retry 41 42
+          detour deliveries retry --dead
+        """,
+        subcommands: [List.self, Retry.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
+        @OptionGroup var daemon: DaemonOptions
+        @Option(help: ArgumentHelp("Only this business.", valueName: "id")) var business: String?
+        @Option(help: ArgumentHelp("Only this incident.", valueName: "id")) var incident: Int64?
+        @Option(help: ArgumentHelp("queued, sending, sent, failed or dead.", valueName: "state")) var state: String?
+        @Option(help: ArgumentHelp("email, webhook or banner.", valueName: "channel")) var channel: String?
+        @Option(help: "At most this many.") var limit: Int = 200
+
+        func validate() throws {
+            if let state, DeliveryState(rawValue: state) == nil { throw ValidationError("--state must be one of queued, sending, sent, failed, dead") }
+            if let channel, !["email", "webhook", "banner"].contains(channel) { throw ValidationError("--channel must be email, webhook or banner") }
+        }
+
+        func run() throws {
+            var args = ["limit": "\(limit)"]
+            if let business { args["business"] = business }
+            if let incident { args["incident"] = "\(incident)" }
+            if let state { args["state"] = state }
+            if let channel { args["channel"] = channel }
+            let body = try daemon.send(.deliveries, args)
+            if daemon.json { Output.line(body); return }
+            let list = try daemon.decode([DeliveryRecord].self, body)
+            if list.isEmpty { Output.line("no deliveries match"); return }
+            Output.table(["id", "incident", "business", "event", "channel", "to", "state", "attempts", "last"], list.map { d in
+                [String(d.id), String(d.incident), d.business.rawValue, d.event.rawValue, d.channel.rawValue, d.target, d.state.rawValue,
+                 String(d.attempts), (d.state == .sent ? d.reply : d.lastError).map { String($0.prefix(100)) } ?? "-"]
+            })
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Requeue deliveries by id, or every dead one.")
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "Delivery ids.") var ids: [Int64] = []
+        @Flag(help: "Requeue every dead delivery.") var dead = false
+        @Option(help: ArgumentHelp("With --dead: only this business.", valueName: "id")) var business: String?
+
+        func validate() throws {
+            if ids.isEmpty == !dead { throw ValidationError("name delivery ids, or pass --dead (not both)") }
+        }
+
+        func run() throws {
+            var args: [String: String] = dead ? ["dead": "true"] : ["ids": ids.map(String.init).joined(separator: ",")]
+            if let business { args["business"] = business }
+            let body = try daemon.send(.deliveriesRetry, args)
+            if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import DetourDaemon
+import Foundation
+
+/// `detour reload`: what SIGHUP does, with the answer.
+struct ReloadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Re-read detour.yaml and every policy; a broken file keeps the running configuration.",
+        discussion: "Same as `systemctl reload detour` (SIGHUP), but prints the result. Exits 1 when the reload is refused."
+    )
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() throws {
+        let body = try daemon.send(.reload, timeout: .seconds(120))
+        if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+    }
+}
