@@ -27,13 +27,14 @@ public struct ConfigLoader: Sendable {
     /// Loads the daemon file and either the named policy files or every `*.yaml`/`*.yml` in its policies directory.
     public func load(configPath: String, policyFiles: [String]? = nil) -> (LoadedConfiguration?, Diagnostics) {
         let diagnostics = Diagnostics()
-        let daemon = DaemonConfigLoader(environment: environment, diagnostics: diagnostics).load(configPath)
+        let (daemon, unwatched) = DaemonConfigLoader(environment: environment, diagnostics: diagnostics).read(configPath)
         let daemonOK = !diagnostics.hasErrors
 
         let references = PolicyReferences(
             platforms: Set((daemon?.platforms.keys.map(\.rawValue)) ?? PlatformID.builtIn.map(\.rawValue)),
             smtpServers: daemonOK ? Set(daemon?.smtp.keys.map { $0 } ?? []) : nil,
-            allowPrivateWebhookTargets: daemon?.webhooks.allowPrivateTargets ?? false)
+            allowPrivateWebhookTargets: daemon?.webhooks.allowPrivateTargets ?? false,
+            unwatched: unwatched, daemonFile: configPath)
 
         var files = policyFiles ?? []
         if policyFiles == nil, let dir = daemon?.policiesDir {

@@ -10,7 +10,17 @@ struct DaemonConfigLoader {
     static let defaultStatePath = "/var/lib/detour/detour.sqlite"
     static let defaultSocket = "/run/detour/control.sock"
 
-    func load(_ path: String) -> DaemonConfig? {
+    func load(_ path: String) -> DaemonConfig? { read(path).config }
+
+    /// The daemon file, and the platforms it stops watching with `watch: false` (by id), so a policy
+    /// that depends on one can be told why it is not there.
+    func read(_ path: String) -> (config: DaemonConfig?, unwatched: [String: UnwatchedPlatform]) {
+        var unwatched: [String: UnwatchedPlatform] = [:]
+        let config = load(path, unwatched: &unwatched)
+        return (config, unwatched)
+    }
+
+    private func load(_ path: String, unwatched: inout [String: UnwatchedPlatform]) -> DaemonConfig? {
         guard let source = SourceText.read(path, diagnostics: diagnostics),
               let doc = YAMLDocument(source: source, diagnostics: diagnostics),
               let root = doc.rootMapping() else { return nil }
@@ -106,6 +116,7 @@ struct DaemonConfigLoader {
                     // `watch: false` stops probing a platform (built-in ones included); policies can then not depend on it.
                     if watch.bool() == false {
                         platforms[PlatformID(name)] = nil
+                        unwatched[name] = UnwatchedPlatform(id: name, file: watch.file, line: watch.line)
                         continue
                     }
                 }
@@ -195,4 +206,11 @@ struct DaemonConfigLoader {
         if host.isEmpty { host = "0.0.0.0" }
         return (host, port)
     }
+}
+
+/// A platform that the daemon file stops watching (`watch: false`), and where it says so.
+struct UnwatchedPlatform: Sendable, Hashable {
+    var id: String
+    var file: String
+    var line: Int
 }

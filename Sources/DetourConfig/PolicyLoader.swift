@@ -7,6 +7,10 @@ struct PolicyReferences {
     var platforms: Set<String>
     var smtpServers: Set<String>?
     var allowPrivateWebhookTargets: Bool
+    /// Platforms the daemon file stops watching with `watch: false`, by id.
+    var unwatched: [String: UnwatchedPlatform] = [:]
+    /// The daemon file, for hints.
+    var daemonFile = "detour.yaml"
 }
 
 /// Reads one policy file (one business).
@@ -42,8 +46,11 @@ struct PolicyLoader {
                 guard let s = item.string() else { continue }
                 if references.platforms.contains(s) {
                     if dependsOn.contains(PlatformID(s)) { item.warning("'\(s)' is listed twice") } else { dependsOn.append(PlatformID(s)) }
+                } else if let off = references.unwatched[s] {
+                    item.error("platform '\(s)' is not watched: `watch: false` in \(off.file):\(off.line)",
+                               hint: "to watch it, remove that line (or write watch: true); or take '\(s)' out of depends_on")
                 } else {
-                    item.error("unknown platform '\(s)'", hint: Suggest.hint(for: s, in: Array(references.platforms), what: "platforms") + "; custom platforms are defined under platforms: in detour.yaml")
+                    item.error("unknown platform '\(s)'", hint: unknownPlatformHint(s))
                 }
             }
             if items.isEmpty { node.error("depends_on lists no platform", hint: "depends_on: [instagram]") }
@@ -102,6 +109,17 @@ struct PolicyLoader {
                             recoveryGrace: recoveryGrace, cooldown: cooldown, message: messages, contacts: contacts, email: email,
                             banner: banner, webhooks: webhooks, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
         return (policy, businessNode?.line ?? 0, businessNode?.column ?? 0)
+    }
+
+    /// Names the platforms a policy may depend on, or says that there are none.
+    private func unknownPlatformHint(_ name: String) -> String {
+        let custom = "custom platforms are defined under platforms: in \((references.daemonFile as NSString).lastPathComponent)"
+        if references.platforms.isEmpty {
+            let off = references.unwatched.keys.sorted()
+            return "no platform is watched in \(references.daemonFile)"
+                + (off.isEmpty ? "" : " (watch: false on \(off.joined(separator: ", ")))") + "; \(custom)"
+        }
+        return Suggest.hint(for: name, in: Array(references.platforms), what: "platforms") + "; \(custom)"
     }
 
     private func links(_ node: YNode) -> [ContactLink]? {
