@@ -87,5 +87,7 @@ public struct DeliveryError: Error, Sendable, Hashable, CustomStringConvertible 
         self.retryAfter = retryAfter; self.disablesEndpoint = disablesEndpoint
     }
 
-    public var description: String { "\(code): \(message)\(retryable ? " (will retry)" : "")" }
+    /// The code and the message. Whether it will be retried is not said here: only whoever records
+    /// the outcome knows (a retryable error can still be the last attempt).
+    public var description: String { "\(code): \(message)" }
 }

@@ -8,9 +8,9 @@ import TestKit
 /// The email channel against a real SMTP server (aiosmtpd) on 127.0.0.1.
 @Suite(.timeLimit(.minutes(1)))
 struct EmailDeliveryTests {
-    func sender(_ server: EmailSMTPServer, startTLS: SMTPServer.StartTLS = .off,
+    func sender(_ server: EmailSMTPServer, startTLS: SMTPServer.StartTLS = .off, username: String? = nil, password: String? = nil,
                 templates: TemplateRefs = TemplateRefs()) -> (EmailChannelSender, SMTPConnectionPool) {
-        let smtp = server.smtpServer(startTLS: startTLS)
+        let smtp = server.smtpServer(startTLS: startTLS, username: username, password: password)
         let pool = smtp.makePool(logger: emailTestLogger)
         return (EmailChannelSender(settings: EmailFixtures.channel(templates: templates), server: smtp, pool: pool,
                                    logger: emailTestLogger), pool)
@@ -90,6 +90,51 @@ struct EmailDeliveryTests {
         #expect(error.message.contains("550 5.1.1"))
         #expect(error.message.contains("Recipient address rejected"))
         #expect(server.messages().isEmpty)
+    }
+
+    @Test func aRefusedRecipientErrorSaysTheChannelTheRecipientAndTheReplyOnce() async throws {
+        let server = try EmailSMTPServer(["--reject", "gone@customers.example"])
+        let (sender, pool) = sender(server)
+        let error = try #require(try await expectFailure(sender, EmailFixtures.message(to: "gone@customers.example")))
+        await pool.close()
+        let reply = "550 5.1.1 <gone@customers.example>: Recipient address rejected: mailbox unavailable"
+        #expect(error.message == "email for 'rosies-bakery' via SMTP server 'test-relay': \(server.url)/ answered RCPT TO with \(reply)")
+        #expect(error.description == "smtp.rejected: \(error.message)")
+        for once in ["gone@customers.example", reply, "test-relay", "rosies-bakery", "\(server.url)/"] {
+            #expect(error.message.components(separatedBy: once).count == 2, "'\(once)' once in: \(error.message)")
+        }
+    }
+
+    @Test func aTemporaryRefusalErrorNamesTheRecipientOnceAndDoesNotPromiseARetry() async throws {
+        let server = try EmailSMTPServer(["--tempfail-first", "1"])
+        let (sender, pool) = sender(server)
+        let error = try #require(try await expectFailure(sender, EmailFixtures.message()))
+        await pool.close()
+        #expect(error.retryable)
+        #expect(error.description == "smtp.temporary: email for 'rosies-bakery' via SMTP server 'test-relay' to zoe@customers.example: "
+            + "\(server.url)/ answered DATA with 451 4.3.0 Mailbox busy, try again later")
+        #expect(!error.description.contains("retry"), "only whoever records the outcome knows whether it is retried")
+    }
+
+    @Test func aUsernameForAServerThatOffersNoAUTHIsAPermanentLoginErrorThatNamesTheServerOnce() async throws {
+        let password = "hunter2-s3cret"
+        let server = try EmailSMTPServer(["--starttls", "--auth", "detour:\(password)", "--auth-after-tls"])
+        let (sender, pool) = sender(server, username: "detour", password: password)
+        let error = try #require(try await expectFailure(sender, EmailFixtures.message()))
+        await pool.close()
+        #expect(error.code == "smtp.auth")
+        #expect(!error.retryable)
+        #expect(error.message.hasPrefix("email for 'rosies-bakery' via SMTP server 'test-relay' to zoe@customers.example: "
+            + "\(server.url)/ does not offer AUTH (its EHLO offers "))
+        #expect(error.message.hasSuffix("but a username is set, so nothing was sent; servers often offer AUTH only after STARTTLS, so set starttls: required"))
+        #expect(!error.description.contains(password))
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func aDeliveryErrorDescriptionLeavesRetryingToWhoeverRecordsTheOutcome() {
+        let error = DeliveryError(code: "smtp.temporary", message: "email for 'shop' via SMTP server 'relay' to a@b.example: busy", retryable: true)
+        #expect(error.description == "smtp.temporary: email for 'shop' via SMTP server 'relay' to a@b.example: busy")
+        #expect("gave up after 2 attempts: \(error)" == "gave up after 2 attempts: smtp.temporary: email for 'shop' via SMTP server 'relay' to a@b.example: busy")
     }
 
     @Test func requiredStartTLSAgainstAPlainServerFailsInsteadOfDowngrading() async throws {

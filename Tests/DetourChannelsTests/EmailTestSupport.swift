@@ -39,8 +39,9 @@ final class EmailSMTPServer: @unchecked Sendable {
     }
 
     /// The SMTP server settings as `detour.yaml` would give them.
-    func smtpServer(startTLS: SMTPServer.StartTLS = .off) -> SMTPServer {
-        SMTPServer(name: "test-relay", url: url, startTLS: startTLS, username: nil, password: nil, caFile: nil,
+    func smtpServer(startTLS: SMTPServer.StartTLS = .off, username: String? = nil, password: String? = nil) -> SMTPServer {
+        SMTPServer(name: "test-relay", url: url, startTLS: startTLS, username: username,
+                   password: password.map { Secret($0, origin: "inline") }, caFile: nil,
                    verifyTLS: true, maxConnections: 2, rate: nil, timeout: .seconds(10))
     }
 }

@@ -39,7 +39,7 @@ struct WebhookSignatureTests {
         let request = requests[0]
         #expect(request.method == "POST")
         #expect(request.headers["content-type"] == "application/json")
-        #expect(request.headers["user-agent"] == WebhookSender.userAgent)
+        #expect(request.headers["user-agent"] == "detour-webhook/\(BuildInfo.version)", "the version, and no placeholder URL")
         #expect(request.headers["webhook-id"] == "dlv_01HZX3K9")
         let timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int64($0) })
         #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 60)

@@ -106,6 +106,72 @@ struct SMTPConnectionTests {
         #expect(server.messages().isEmpty)
     }
 
+    @Test func aUsernameForAServerWhoseEHLOOffersNoAUTHFailsAtConnectAndSendsNothing() async throws {
+        // The usual case: AUTH only after STARTTLS, and STARTTLS turned off. Before, libcurl skipped
+        // the login without a word and the server refused MAIL FROM with 530.
+        let password = "hunter2-s3cret"
+        let server = try SMTPStandIn(["--starttls", "--auth", "detour:\(password)", "--auth-after-tls"])
+        let settings = SMTPSettings(url: server.url, startTLS: .off, username: "detour", password: password)
+        let connection = SMTPConnection(settings: settings, logger: quietLogger)
+        do {
+            _ = try await connection.send(from: "shop@example.test", to: ["c@example.test"], message: testMessage())
+            Issue.record("sent without the login")
+        } catch {
+            #expect(error.kind == .authenticationUnavailable)
+            #expect(error.code == nil)
+            #expect(!error.retryable)
+            #expect(error.message.hasPrefix("\(server.url)/ does not offer AUTH (its EHLO offers "))
+            #expect(error.message.contains("STARTTLS"))
+            #expect(error.message.hasSuffix(", but a username is set, so nothing was sent; servers often offer AUTH only after STARTTLS, so set starttls: required"))
+            let everything = "\(error) \(String(reflecting: error))"
+            #expect(!everything.contains(password) && !everything.contains(Data(password.utf8).base64EncodedString()))
+        }
+        await connection.close()
+        #expect(server.reads().isEmpty, "MAIL FROM was never sent")
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func aUsernameForAServerWithoutAnyLoginIsRefusedRatherThanIgnored() async throws {
+        let server = try SMTPStandIn()
+        let settings = SMTPSettings(url: server.url, startTLS: .off, username: "detour", password: "correct horse")
+        let connection = SMTPConnection(settings: settings, logger: quietLogger)
+        do {
+            _ = try await connection.send(from: "shop@example.test", to: ["c@example.test"], message: testMessage())
+            Issue.record("sent without the login that was configured")
+        } catch {
+            #expect(error.kind == .authenticationUnavailable)
+            #expect(!error.retryable)
+            #expect(error.message.contains("does not offer AUTH"))
+            #expect(error.message.hasSuffix("if the server needs no login, remove its username and password; else check its address and port (submission is usually 587, with STARTTLS)"))
+        }
+        await connection.close()
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func aLoginOfferedOnlyAfterStartTLSSucceedsWithStartTLS() async throws {
+        let server = try SMTPStandIn(["--starttls", "--auth", "detour:correct horse", "--auth-after-tls"])
+        let settings = SMTPSettings(url: server.url, startTLS: .required, username: "detour", password: "correct horse",
+                                    caFile: server.caFile)
+        let connection = SMTPConnection(settings: settings, logger: quietLogger)
+        _ = try await connection.send(from: "shop@example.test", to: ["c@example.test"], message: testMessage())
+        await connection.close()
+        let received = try #require(server.messages().first)
+        #expect(received.login == "detour")
+        #expect(received.tls)
+    }
+
+    @Test func aRejectionSaysTheReplyOnce() async throws {
+        let server = try SMTPStandIn(["--tempfail-first", "1"])
+        let connection = SMTPConnection(settings: SMTPSettings(url: server.url, startTLS: .off), logger: quietLogger)
+        do {
+            _ = try await connection.send(from: "shop@example.test", to: ["c@example.test"], message: testMessage(1))
+            Issue.record("the first attempt should get 451")
+        } catch {
+            #expect(error.description == "rejected: \(server.url)/ answered DATA with 451 4.3.0 Mailbox busy, try again later (retryable)")
+        }
+        await connection.close()
+    }
+
     @Test func temporaryFailureIsRetryableAndKeepsTheReply() async throws {
         let server = try SMTPStandIn(["--tempfail-first", "1"])
         let connection = SMTPConnection(settings: SMTPSettings(url: server.url, startTLS: .off), logger: quietLogger)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for Detour's tests.
 
-Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSWORD] [--auth-only PLAIN|LOGIN]
+Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSWORD [--auth-only PLAIN|LOGIN] [--auth-after-tls]]
                       [--tempfail-first N] [--reject ADDRESS ...] [--lifetime SECONDS]
 
   --dir DIR            where it writes what it received (created if missing):
@@ -14,6 +14,8 @@ Usage: smtp_server.py --dir DIR [--starttls | --implicit-tls] [--auth USER:PASSW
   --implicit-tls       speak TLS from the first byte (smtps://), same certificate
   --auth U:P           require AUTH (PLAIN or LOGIN) with this user and password; TLS not required
   --auth-only M        offer only this AUTH mechanism
+  --auth-after-tls     with --auth and --starttls: offer AUTH only once STARTTLS is done, as most
+                       submission servers do (before it, EHLO lists no AUTH and MAIL FROM gets 530)
   --tempfail-first N   answer "451 4.3.0" to the first N messages (at DATA), then accept
   --reject ADDRESS     answer "550 5.1.1" to RCPT TO for this address (repeatable)
   --port N             listen on port N (default: any free port)
@@ -29,6 +31,7 @@ ap.add_argument("--starttls", action="store_true")
 ap.add_argument("--implicit-tls", action="store_true")
 ap.add_argument("--auth")
 ap.add_argument("--auth-only", choices=["PLAIN", "LOGIN"])
+ap.add_argument("--auth-after-tls", action="store_true")
 ap.add_argument("--tempfail-first", type=int, default=0)
 ap.add_argument("--reject", action="append", default=[])
 ap.add_argument("--pipelining", action="store_true", help="offer PIPELINING (RFC 2920) in the EHLO reply")
@@ -161,7 +164,7 @@ async def main():
     if args.starttls:
         options["tls_context"] = make_tls_context(args.dir)
     if args.auth:
-        options.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        options.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.auth_after_tls)
         if args.auth_only:
             options["auth_exclude_mechanism"] = [m for m in ("PLAIN", "LOGIN") if m != args.auth_only]
     implicit = make_tls_context(args.dir) if args.implicit_tls else None

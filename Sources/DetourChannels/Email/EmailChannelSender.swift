@@ -45,7 +45,7 @@ public struct EmailChannelSender: Channel {
     public func deliver(_ message: OutgoingMessage) async throws(DeliveryError) -> DeliveryReceipt {
         let context = message.context
         // Only for error messages: built when one is needed.
-        var label: String { "email for '\(HeaderEncoding.sanitised(context.businessID))' via SMTP server '\(serverName)' to \(HeaderEncoding.sanitised(message.recipient))" }
+        var label: String { Self.label(business: context.businessID, server: serverName, recipient: message.recipient) }
         let rendered: RenderedEmail
         switch templates[context.event] ?? .failure(.init(source: "email/\(context.event.rawValue)", message: "no templates")) {
         case .success(let t): rendered = t.render(context)
@@ -69,15 +69,27 @@ public struct EmailChannelSender: Channel {
             ])
             return DeliveryReceipt(reply: reply.description)
         } catch {
-            throw Self.deliveryError(error, label: label)
+            // A refusal at RCPT TO already names the recipient (or quotes the reply that does).
+            let named = Self.label(business: context.businessID, server: serverName,
+                                   recipient: error.recipient == nil ? message.recipient : nil)
+            throw Self.deliveryError(error, label: named)
         }
     }
 
-    /// How an SMTP failure is reported to the delivery worker: a stable code, the label and the server's reply.
+    /// Names the email in an error: its business, the SMTP server by its name in `detour.yaml`, and
+    /// the recipient unless what follows already names it.
+    static func label(business: String, server: String, recipient: String?) -> String {
+        var text = "email for '\(HeaderEncoding.sanitised(business))' via SMTP server '\(server)'"
+        if let recipient { text += " to \(HeaderEncoding.sanitised(recipient))" }
+        return text
+    }
+
+    /// How an SMTP failure is reported to the delivery worker: a stable code, the label and the
+    /// transport's message (the server's address, the command and its reply), each said once.
     static func deliveryError(_ error: SMTPError, label: String) -> DeliveryError {
         let code: String = switch error.kind {
         case .rejected: error.retryable ? "smtp.temporary" : "smtp.rejected"
-        case .authenticationFailed: "smtp.auth"
+        case .authenticationFailed, .authenticationUnavailable: "smtp.auth"
         case .startTLSUnavailable: "smtp.starttls"
         case .tlsFailure: "smtp.tls"
         case .connectFailure, .connectionLost: "smtp.connection"

@@ -11,7 +11,7 @@ import Logging
 /// actually connected to. The URL and the signing secret never reach an error or a log line.
 public struct WebhookSender: Channel {
     /// Sent with every request.
-    public static let userAgent = "detour-webhook/0.1 (+https://github.com/detour)"
+    public static let userAgent = "detour-webhook/\(BuildInfo.version)"
 
     private let webhook: WebhookChannel
     private let templates: WebhookTemplates

@@ -6,7 +6,7 @@ import Foundation
 public struct CurlProbeFetcher: ProbeHTTPFetcher {
     private let client: CurlHTTPClient
     /// Sent on every probe request unless the check sets its own.
-    public static let userAgent = "detour-probe/0.1 (+https://github.com/detour)"
+    public static let userAgent = "detour-probe/\(BuildInfo.version)"
 
     public init(client: CurlHTTPClient) { self.client = client }
 

@@ -10,6 +10,8 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
         public static let rejected = Kind("rejected")
         /// The server refused the login.
         public static let authenticationFailed = Kind("authenticationFailed")
+        /// A username is set but the server did not offer AUTH, so no login happened.
+        public static let authenticationUnavailable = Kind("authenticationUnavailable")
         /// STARTTLS was required but the server does not offer it.
         public static let startTLSUnavailable = Kind("startTLSUnavailable")
         /// The TLS handshake or certificate verification failed.
@@ -38,7 +40,7 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
     public var retryable: Bool
     /// The recipient the server refused, when it refused one at RCPT TO.
     public var recipient: String?
-    /// A sentence for people.
+    /// A sentence for people: the server, what it was asked and its reply (code and text), each once.
     public var message: String
 
     public init(kind: Kind, code: Int? = nil, reply: String = "", retryable: Bool, recipient: String? = nil,
@@ -51,10 +53,10 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The kind, the message and whether it is retryable. The message already carries the
+    /// server's reply, so the reply is not repeated.
     public var description: String {
-        var text = "\(kind): \(message)"
-        if let code { text += " [\(code) \(reply)]" }
-        return text + (retryable ? " (retryable)" : " (permanent)")
+        "\(kind): \(message)" + (retryable ? " (retryable)" : " (permanent)")
     }
 
     /// Whether a reply code is worth retrying: 4xx yes, 5xx no.

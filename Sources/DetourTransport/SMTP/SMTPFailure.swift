@@ -15,7 +15,11 @@ struct SMTPFailure {
         let code = refusal.reply.code
         let kind: SMTPError.Kind = refusal.command == "AUTH" ? .authenticationFailed : .rejected
         var message = "\(server) answered \(refusal.command.isEmpty ? "the connection" : refusal.command)"
-        if let recipient = refusal.recipient { message += " for \(recipient)" }
+        // Servers often quote the refused address ("550 5.1.1 <a@b>: Recipient address rejected"):
+        // then the reply names it, once.
+        if let recipient = refusal.recipient, !reply.lowercased().contains("<\(recipient.lowercased())>") {
+            message += " for \(recipient)"
+        }
         message += " with \(code) \(reply)"
         return SMTPError(kind: kind, code: code, reply: reply, retryable: SMTPError.isRetryable(code: code),
                          recipient: refusal.recipient, message: message)
@@ -53,6 +57,20 @@ struct SMTPFailure {
             (.other, true, "connecting to \(server) failed")
         }
         return SMTPError(kind: kind, retryable: retryable, message: "\(what) (\(detail))")
+    }
+
+    /// A username is set but libcurl connected without logging in, because the server's EHLO
+    /// offered no AUTH (`offered` is what it did offer). Sending would end at MAIL FROM with "530
+    /// authentication required", or be relayed without the login that was meant to be used.
+    func loginNotOffered(offered: Set<String>, encrypted: Bool) -> SMTPError {
+        let list = offered.isEmpty ? "no extensions" : offered.sorted().joined(separator: " ")
+        let what = offered.contains("AUTH")
+            ? "\(server) offers no AUTH mechanism libcurl can use (its EHLO offers \(list)), but a username is set"
+            : "\(server) does not offer AUTH (its EHLO offers \(list)), but a username is set"
+        let hint = !encrypted && offered.contains("STARTTLS")
+            ? "servers often offer AUTH only after STARTTLS, so set starttls: required"
+            : "if the server needs no login, remove its username and password; else check its address and port (submission is usually 587, with STARTTLS)"
+        return SMTPError(kind: .authenticationUnavailable, retryable: false, message: "\(what), so nothing was sent; \(hint)")
     }
 
     /// The connection broke while a message was on it: `what` says how.

@@ -141,6 +141,10 @@ final class SMTPSession {
         socket = raw
         usesTLS = setup.startedTLS || failures.settings.url.lowercased().hasPrefix("smtps://")
         let offered = setup.capabilities
+        if let username = failures.settings.username, !username.isEmpty, !setup.authenticated {
+            // libcurl logs in only when EHLO offers AUTH, and otherwise carries on without a word.
+            return failures.loginNotOffered(offered: offered, encrypted: usesTLS)
+        }
         pipelining = offered.contains("PIPELINING")
         sizeLimitKnown = offered.contains("SIZE")
         smtpUTF8 = offered.contains("SMTPUTF8")
@@ -385,6 +389,8 @@ final class SMTPSetupObserver {
     private(set) var capabilities: Set<String> = []
     /// Whether the server agreed to STARTTLS (220), so that the connection is now encrypted.
     private(set) var startedTLS = false
+    /// Whether the server accepted a login (235 to AUTH).
+    private(set) var authenticated = false
     /// Set by the loop to make libcurl abort the connection at its next progress check.
     var abandoned = false
 
@@ -423,6 +429,8 @@ final class SMTPSetupObserver {
                 refusal = SMTPRefusal(reply: reply, command: lastCommand, recipient: nil)
             } else if lastCommand == "STARTTLS" && reply.code == 220 {
                 startedTLS = true
+            } else if lastCommand == "AUTH" && reply.code == 235 {
+                authenticated = true
             } else if lastCommand == "EHLO" && reply.code == 250 {
                 capabilities = Set(reply.text.split(separator: "\n").dropFirst().compactMap {
                     $0.split(separator: " ").first.map { $0.uppercased() }

@@ -15,7 +15,8 @@ public struct SMTPSettings: Sendable, CustomStringConvertible, CustomReflectable
     /// A path names the EHLO domain: `smtp://mail.example.com:587/detour.example.org`.
     public var url: String
     public var startTLS: StartTLS
-    /// Login for AUTH; no AUTH is attempted when nil.
+    /// Login for AUTH; no AUTH is attempted when nil. When set, a server whose EHLO offers no AUTH
+    /// is an error at connect, never a send without the login.
     public var username: String?
     public var password: String?
     /// A PEM file of CA certificates to trust instead of the system's.
