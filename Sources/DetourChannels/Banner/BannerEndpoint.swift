@@ -16,11 +16,12 @@ public struct BannerHTTPResponse: Sendable, Hashable {
 }
 
 /// Serves `banner.json` and `banner.js` from `BannerState` for `/banner/BUSINESS.json` and
-/// `/banner/BUSINESS.js`, so a site can embed the banner straight from the daemon.
+/// `/banner/BUSINESS.js`, so a site can embed the banner straight from the daemon, and the event
+/// stream `/banner/BUSINESS/events` that tells an open page of each change (`events(…)`).
 ///
 /// Answers carry a strong `ETag` (a hash of the body) and honour `If-None-Match` with 304, are
-/// cacheable for a short time (`max-age=30`: a banner appears or goes within half a minute), and
-/// allow any origin to read them (pages on the business's own domain fetch them cross-origin).
+/// cacheable for a short time (`max-age=30`; `banner.js` revalidates on every poll), and allow any
+/// origin to read them (pages on the business's own domain fetch them cross-origin).
 /// Framework-agnostic: the daemon's HTTP listener maps requests and responses.
 public struct BannerEndpoint: Sendable {
     /// Which of the two files is asked for.
@@ -117,7 +118,7 @@ public struct BannerEndpoint: Sendable {
 
     private static let corsHeaders: [String: String] = ["Access-Control-Allow-Origin": "*"]
 
-    private static func plain(_ status: Int, _ text: String) -> BannerHTTPResponse {
+    static func plain(_ status: Int, _ text: String) -> BannerHTTPResponse {
         var headers = corsHeaders
         headers["Content-Type"] = "text/plain; charset=utf-8"
         headers["Cache-Control"] = "no-store"

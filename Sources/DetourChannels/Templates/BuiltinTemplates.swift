@@ -14,6 +14,12 @@ enum BuiltinTemplates {
  * The banner.json next to the script is used (same path, .js -> .json), or the URL in
  * data-detour-banner="…". Add data-detour-style="none" to style .detour-banner yourself.
  *
+ * Served by the daemon (/banner/BUSINESS.js), the script follows /banner/BUSINESS/events
+ * (server-sent events) and shows or removes the banner as soon as Detour changes it. Where that
+ * stream is not available (a banner.json on your own site, a browser without EventSource, a daemon
+ * that refuses the stream) it fetches banner.json every 20 seconds instead. data-detour-events="URL"
+ * names another stream; data-detour-events="none" always polls.
+ *
  * Works under a strict Content-Security-Policy: no inline script, no eval, no innerHTML. Text is set
  * with textContent; links are kept only for http(s), tel, mailto and sms. Styles are set through
  * element.style, which style-src does not block.
@@ -21,7 +27,8 @@ enum BuiltinTemplates {
 (function () {
   "use strict";
 
-  var REFRESH_MS = 60 * 1000;
+  var POLL_MS = 20 * 1000;               // how often banner.json is fetched when there is no stream
+  var STREAM_RETRY_MS = 5 * 60 * 1000;   // after a refused stream, poll this long before trying again
   var SAFE_LINK = /^(https?|tel|mailto|sms):/i;
   var TEXT = { test: "Test: ", dismiss: "Dismiss", dismissLabel: "Dismiss this notice" };
 
@@ -29,6 +36,7 @@ enum BuiltinTemplates {
   if (!script) { return; }
   var jsonURL = bannerURL(script);
   if (!jsonURL) { return; }
+  var eventsURL = streamURL(script, jsonURL);
   var styled = script.getAttribute("data-detour-style") !== "none";
   var shown = null;
   var shownKey = null;
@@ -41,6 +49,25 @@ enum BuiltinTemplates {
       var url = new URL(el.src, document.baseURI);
       if (!/\.js$/.test(url.pathname)) { return null; }
       url.pathname = url.pathname.replace(/\.js$/, ".json");
+      url.search = "";
+      url.hash = "";
+      return url.href;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // The daemon's /banner/BUSINESS.json has its stream at /banner/BUSINESS/events; a banner.json
+  // anywhere else has none unless data-detour-events names one.
+  function streamURL(el, json) {
+    try {
+      var explicit = el.getAttribute("data-detour-events");
+      if (explicit === "none") { return null; }
+      if (explicit) { return new URL(explicit, document.baseURI).href; }
+      var url = new URL(json);
+      var match = /^(.*\/banner\/)([a-z][a-z0-9_-]*)\.json$/.exec(url.pathname);
+      if (!match) { return null; }
+      url.pathname = match[1] + match[2] + "/events";
       url.search = "";
       url.hash = "";
       return url.href;
@@ -177,12 +204,61 @@ enum BuiltinTemplates {
       .catch(expireIfDue); // keep what is shown until it expires
   }
 
+  // The open stream, if any. While it is open the daemon sends banner.json on every change (and
+  // once at the start), so nothing is polled.
+  var source = null;
+  var streamRefusedAt = -Infinity;
+
+  function openStream() {
+    if (!eventsURL || typeof EventSource !== "function") { return false; }
+    if (source) { return true; }
+    if (Date.now() - streamRefusedAt < STREAM_RETRY_MS) { return false; }
+    try {
+      source = new EventSource(eventsURL);
+    } catch (e) {
+      source = null;
+      return false;
+    }
+    var mine = source;
+    mine.addEventListener("banner", function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      apply(data);
+    });
+    mine.addEventListener("error", function () {
+      // CONNECTING: the browser reconnects by itself after the retry hint, and the daemon sends what
+      // changed meanwhile. CLOSED: refused (503: too many pages; 404) or not a stream: poll instead.
+      if (mine.readyState !== 2) { return; }
+      mine.close();
+      if (source === mine) { source = null; }
+      streamRefusedAt = Date.now();
+      check();
+    });
+    return true;
+  }
+
+  function closeStream() {
+    if (source) { source.close(); source = null; }
+  }
+
+  function follow() {
+    if (!openStream()) { check(); }
+  }
+
   function start() {
-    check();
+    // A tab opened in the background fetches once and follows the stream when it is first shown.
+    if (document.visibilityState === "hidden") { check(); } else { follow(); }
     setInterval(function () {
       expireIfDue();
-      if (document.visibilityState !== "hidden") { check(); }
-    }, REFRESH_MS);
+      if (document.visibilityState === "hidden") { return; }
+      if (source) { return; }
+      follow();
+    }, POLL_MS);
+    // A hidden tab gives its stream back (browsers allow few connections per site); it catches up
+    // at once when shown again.
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { closeStream(); } else { follow(); }
+    });
   }
 
   if (document.readyState === "loading") {

@@ -9,6 +9,7 @@ import ServiceLifecycle
 /// monitoring reach.
 ///
 /// - `GET/HEAD/OPTIONS /banner/BUSINESS.json|.js`: the banner a site embeds (`BannerEndpoint`).
+/// - `GET/OPTIONS /banner/BUSINESS/events`: server-sent events with each new banner (`BannerEventStream`).
 /// - `GET /healthz`: 200 while the process serves requests. `GET /readyz`: 200 once the daemon is
 ///   ready, 503 before.
 /// - `GET /metrics`: Prometheus text from `DetourMetrics`.
@@ -80,6 +81,28 @@ public struct HTTPListenerService: Service {
                                                   ifNoneMatch: ifNoneMatch.isEmpty ? nil : ifNoneMatch.joined(separator: ", "),
                                                   method: request.method.rawValue)
                 return Self.response(answer.status, answer.headers, answer.body)
+            }
+        }
+        // Server-sent events telling an open page of each banner change; ends on graceful shutdown.
+        for method in [HTTPRequest.Method.get, .options] {
+            router.on("/banner/{file}/events", method: method) { request, context -> Response in
+                let lastEventID = HTTPFields.Element.Name("Last-Event-ID").flatMap { request.headers[$0] }
+                switch await banner.events(business: context.parameters.get("file") ?? "",
+                                           method: request.method.rawValue, lastEventID: lastEventID) {
+                case .response(let plain):
+                    return Self.response(plain.status, plain.headers, plain.body)
+                case .stream(let head, let stream):
+                    var fields = HTTPFields()
+                    for (name, value) in head.headers { if let name = HTTPFields.Element.Name(name) { fields[name] = value } }
+                    return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+                        try await withGracefulShutdownHandler {
+                            try await stream.run { data in try await writer.write(ByteBuffer(bytes: data)) }
+                        } onGracefulShutdown: {
+                            stream.stop()
+                        }
+                        try await writer.finish(nil)
+                    })
+                }
             }
         }
         router.get("/healthz") { _, _ in
