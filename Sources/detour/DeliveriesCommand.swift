@@ -7,10 +7,11 @@ import Foundation
 struct DeliveriesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliveries",
-        abstract: "List deliveries (the outbox), or requeue failed ones.",
+        abstract: "List the outbox, or requeue failed deliveries.",
         discussion: """
-        Every message Detour promised is a delivery: queued, sending, sent, failed (will retry) or
-        dead (gave up; the last error says why, with the server's reply).
+        Every message Detour promised is a delivery: queued, sending, sent, failed
+        (will retry) or dead (gave up; the last error says why, with the server's
+        reply).
 
         Examples:
           detour deliveries --state dead
@@ -23,7 +24,14 @@ struct DeliveriesCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List deliveries, newest first.",
+            usage: """
+            detour deliveries [list] [--business <id>] [--incident <id>]
+              [--state <state>] [--channel <channel>] [--limit <limit>]
+              [--config <path>] [--socket <path>] [--json]
+            """
+        )
         @OptionGroup var daemon: DaemonOptions
         @Option(help: ArgumentHelp("Only this business.", valueName: "id")) var business: String?
         @Option(help: ArgumentHelp("Only this incident.", valueName: "id")) var incident: Int64?
@@ -54,7 +62,14 @@ struct DeliveriesCommand: ParsableCommand {
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Requeue deliveries by id, or every dead one.")
+        static let configuration = CommandConfiguration(
+            abstract: "Requeue deliveries by id, or every dead one.",
+            usage: """
+            detour deliveries retry <ids> ...
+            detour deliveries retry --dead [--business <id>]
+              [--config <path>] [--socket <path>] [--json]
+            """
+        )
         @OptionGroup var daemon: DaemonOptions
         @Argument(help: "Delivery ids.") var ids: [Int64] = []
         @Flag(help: "Requeue every dead delivery.") var dead = false

@@ -6,13 +6,19 @@ import Foundation
 struct HoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",
-        abstract: "Stop the probes from failing a business over, for a while.",
+        abstract: "Keep the probes from failing a business over.",
+        usage: """
+        detour hold --business <id> --reason <text> [--for <duration>]
+          [--config <path>] [--socket <path>] [--json]
+        """,
         discussion: """
-        For maintenance windows and known false alarms. A manual `failover start` still works.
-        Recorded in the audit log with your uid.
+        For maintenance windows and known false alarms. A manual
+        `detour failover start` still works. Recorded in the audit log with your
+        uid. `detour release` ends a hold early.
 
         Example:
-          detour hold --business glow-salon --for 2h --reason "WhatsApp number migration tonight"
+          detour hold --business glow-salon --for 2h \\
+              --reason "WhatsApp number migration tonight"
         """
     )
     @OptionGroup var daemon: DaemonOptions

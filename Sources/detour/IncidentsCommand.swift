@@ -8,6 +8,10 @@ struct IncidentsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
         abstract: "List incidents, newest first.",
+        usage: """
+        detour incidents [--business <id>] [--state <state>] [--limit <limit>]
+          [--config <path>] [--socket <path>] [--json]
+        """,
         discussion: """
         Examples:
           detour incidents

@@ -8,15 +8,26 @@ import Foundation
 struct PolicyCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate detour.yaml and every policy; print every problem with file:line:column.",
+        abstract: "Validate detour.yaml and every policy.",
+        usage: """
+        detour policy check [--config <path>] [<file> ...] [--json]
+        """,
         discussion: """
-        Checks the daemon file and the policies it points at (or only the FILEs you name), including the
-        audience CSVs, secret references and templates they refer to. All problems in all files are
-        reported in one run. Exits 0 when there is no error (warnings are allowed), 1 otherwise.
+        Checks the daemon file and the policies it points at (or only the FILEs
+        you name), including the audience CSVs, secret references and templates
+        they refer to. Every problem in every file is reported in one run, as
+        file:line:column with the key and a hint. Exits 0 when there is no error
+        (warnings are allowed), 1 otherwise.
+
+        --json prints one object to stdout instead: {"ok", "config", "policies",
+        "errors", "warnings"}, each problem as {"file", "line", "column", "key",
+        "message", "hint"}.
 
         Examples:
           detour policy check --config examples/detour.yaml
-          detour policy check --config /etc/detour/detour.yaml /etc/detour/policies/bakery.yaml
+          detour policy check --config /etc/detour/detour.yaml \\
+              /etc/detour/policies/bakery.yaml
+          detour policy check --config examples/detour.yaml --json | jq .errors
         """
     )
 
@@ -24,6 +35,9 @@ struct PolicyCheck: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Policy files to check instead of the whole policies directory.", valueName: "file"))
     var files: [String] = []
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
 
     func run() throws {
         var (loaded, diagnostics) = ConfigLoader().load(configPath: options.path, policyFiles: files.isEmpty ? nil : files)
@@ -34,6 +48,14 @@ struct PolicyCheck: ParsableCommand {
             }
         }
         if diagnostics.hasErrors { loaded = nil }
+        if json {
+            let report = PolicyCheckReport(config: options.path, loaded: loaded, diagnostics: diagnostics)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            if !report.ok { throw ExitCode(1) }
+            return
+        }
         DiagnosticPrinter.print(diagnostics)
         let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
         let summary = "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
@@ -44,5 +66,65 @@ struct PolicyCheck: ParsableCommand {
             print("failed: \(summary). Nothing was changed; fix the files above and run this again.")
             throw ExitCode(1)
         }
+    }
+}
+
+/// What `detour policy check --json` prints. Every key is always present (`hint` may be null).
+struct PolicyCheckReport: Encodable {
+    struct PolicySummary: Encodable {
+        var business: String
+        var name: String
+        var file: String
+        var dependsOn: [String]
+        var channels: [String]
+        var emailRecipients: Int
+    }
+
+    struct Problem: Encodable {
+        var file: String
+        var line: Int
+        var column: Int
+        var key: String
+        var message: String
+        var hint: String?
+
+        init(_ d: Diagnostic) {
+            file = d.file; line = d.line; column = d.column; key = d.keyPath; message = d.message; hint = d.hint
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(line, forKey: .line)
+            try c.encode(column, forKey: .column)
+            try c.encode(key, forKey: .key)
+            try c.encode(message, forKey: .message)
+            try c.encode(hint, forKey: .hint)
+        }
+        private enum CodingKeys: String, CodingKey { case file, line, column, key, message, hint }
+    }
+
+    var ok: Bool
+    var config: String
+    /// The policies that loaded; empty when there is any error (nothing loads then).
+    var policies: [PolicySummary]
+    var errors: [Problem]
+    var warnings: [Problem]
+
+    init(config: String, loaded: LoadedConfiguration?, diagnostics: Diagnostics) {
+        self.config = config
+        ok = loaded != nil && !diagnostics.hasErrors
+        policies = (loaded?.policies ?? []).map { p in
+            var channels: [String] = []
+            if p.email != nil { channels.append("email") }
+            if p.banner != nil { channels.append("banner") }
+            if !p.webhooks.isEmpty { channels.append("webhook") }
+            return PolicySummary(business: p.business.rawValue, name: p.displayName, file: p.source.file,
+                                 dependsOn: p.dependsOn.map(\.rawValue), channels: channels,
+                                 emailRecipients: p.email?.audience.recipients.count ?? 0)
+        }
+        let sorted = diagnostics.sorted
+        errors = sorted.filter { $0.severity == .error }.map(Problem.init)
+        warnings = sorted.filter { $0.severity == .warning }.map(Problem.init)
     }
 }

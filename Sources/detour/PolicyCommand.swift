@@ -4,7 +4,12 @@ import ArgumentParser
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "Check and inspect the daemon file and the business policies.",
+        abstract: "Check and inspect detour.yaml and the policies.",
+        discussion: """
+        Examples:
+          detour policy check --config examples/detour.yaml
+          detour policy show rosies-bakery --config examples/detour.yaml
+        """,
         subcommands: [PolicyCheck.self, PolicyShow.self]
     )
 }

@@ -7,15 +7,25 @@ import Foundation
 struct PolicyShow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print one business's effective policy (defaults applied, secrets redacted).",
+        abstract: "Print one business's effective policy.",
+        usage: """
+        detour policy show <business> [--config <path>] [--json]
+        """,
         discussion: """
-        Shows what Detour will actually do for a business: the platforms it watches for it with their
-        probes and thresholds, the grace periods, every channel with its settings, and where each secret
-        comes from (never the secret itself).
+        Shows what Detour will actually do for a business, in the language of
+        the policy file: every key with its default filled in, durations like
+        `3m`, paths as the file writes them, and where each secret comes from
+        (`env:NAME`, a `*_file` path, or `<secret from inline …>`, never the
+        secret itself). What it uses from the daemon file (the platforms it
+        watches for it, with their probes and thresholds, and the SMTP server)
+        follows as comments in detour.yaml's own keys, so the whole output can be
+        pasted into a policy file.
+
+        --json prints the policy as JSON for scripts, in Detour's field names.
 
         Examples:
           detour policy show rosies-bakery --config examples/detour.yaml
-          detour policy show rosies-bakery --json | jq .channels
+          detour policy show rosies-bakery --json | jq .policy.email
         """
     )
 
@@ -39,14 +49,12 @@ struct PolicyShow: ParsableCommand {
             throw ValidationError("no business '\(business)' in \(loaded.daemon.policiesDir). Known: \(ids.joined(separator: ", "))")
         }
         let view = EffectivePolicy(policy: policy, daemon: loaded.daemon)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(view)
         if json {
-            print(String(decoding: data, as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(view), as: UTF8.self))
         } else {
-            let object = try JSONSerialization.jsonObject(with: data)
-            print(TextTree.render(object), terminator: "")
+            print(PolicyYAML.render(policy, platforms: view.platforms, smtp: view.smtp, daemonFile: loaded.daemon.file), terminator: "")
         }
     }
 }
@@ -61,40 +69,5 @@ struct EffectivePolicy: Encodable {
         self.policy = policy
         platforms = policy.dependsOn.compactMap { daemon.platforms[$0] }
         smtp = policy.email.flatMap { daemon.smtp[$0.smtp] }
-    }
-}
-
-/// Renders decoded JSON as indented `key: value` text for people.
-enum TextTree {
-    static func render(_ value: Any, indent: String = "") -> String {
-        var out = ""
-        if let dict = value as? [String: Any] {
-            for key in dict.keys.sorted() {
-                let v = dict[key] as Any
-                if isScalar(v) { out += "\(indent)\(key): \(scalar(v))\n" }
-                else if isEmpty(v) { out += "\(indent)\(key): (none)\n" }
-                else { out += "\(indent)\(key):\n" + render(v, indent: indent + "  ") }
-            }
-        } else if let list = value as? [Any] {
-            for item in list {
-                if isScalar(item) { out += "\(indent)- \(scalar(item))\n" }
-                else {
-                    let inner = render(item, indent: indent + "  ")
-                    out += indent + "- " + inner.dropFirst(indent.count + 2)
-                }
-            }
-        } else {
-            out += indent + scalar(value) + "\n"
-        }
-        return out
-    }
-
-    private static func isScalar(_ v: Any) -> Bool { !(v is [String: Any]) && !(v is [Any]) }
-    private static func isEmpty(_ v: Any) -> Bool { (v as? [Any])?.isEmpty ?? (v as? [String: Any])?.isEmpty ?? false }
-    private static func scalar(_ v: Any) -> String {
-        if let s = v as? String { return s.contains("\n") ? s.debugDescription : s }
-        if let n = v as? NSNumber { return String(describing: type(of: n)).contains("Boolean") ? (n.boolValue ? "true" : "false") : n.stringValue }
-        if v is NSNull { return "(none)" }
-        return "\(v)"
     }
 }

@@ -12,12 +12,15 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "probe",
         abstract: "Run one round of probes now: is it down, or is it us?",
         discussion: """
-        Runs every probe of the configured platforms (or only --platform ones) once, together with the
-        control probes, and prints each result with its timings and each platform's verdict for this
-        round. The daemon needs several failing rounds (failure_threshold) before it calls a platform
-        down; this command judges a single round, so it answers "what does it look like right now?".
+        Runs every probe of the configured platforms (or only --platform ones)
+        once, together with the control probes, and prints each result with its
+        timings and each platform's verdict for this round. The daemon needs
+        several failing rounds (failure_threshold) before it calls a platform
+        down; this command judges a single round, so it answers "what does it
+        look like right now?".
 
-        When most control probes fail too, the verdict is "unknown: our own network is down".
+        When most control probes fail too, the verdict is "unknown: our own
+        network is down".
 
         Examples:
           detour probe --config /etc/detour/detour.yaml

@@ -6,7 +6,11 @@ import Foundation
 struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "End a hold: the probes may fail the business over again.",
+        abstract: "End a hold: the probes may fail over again.",
+        usage: """
+        detour release --business <id>
+          [--config <path>] [--socket <path>] [--json]
+        """,
         discussion: "Example:\n  detour release --business glow-salon"
     )
     @OptionGroup var daemon: DaemonOptions

@@ -6,8 +6,15 @@ import Foundation
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reload",
-        abstract: "Re-read detour.yaml and every policy; a broken file keeps the running configuration.",
-        discussion: "Same as `systemctl reload detour` (SIGHUP), but prints the result. Exits 1 when the reload is refused."
+        abstract: "Re-read detour.yaml and every policy, as SIGHUP does.",
+        discussion: """
+        Same as `systemctl reload detour` (SIGHUP), but prints the result. Every
+        file is checked first: a broken one keeps the running configuration, and
+        the command exits 1 with the reason.
+
+        Example:
+          detour reload
+        """
     )
     @OptionGroup var daemon: DaemonOptions
 

@@ -8,15 +8,17 @@ import Logging
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the daemon: watch the platforms, fail businesses over, deliver, serve the banner.",
+        abstract: "Run the daemon: watch, fail over, deliver.",
         discussion: """
-        Loads the daemon file and every policy (refusing to start if any has an error), opens the state
-        database, and runs until SIGTERM or SIGINT. Under systemd (Type=notify) it reports READY=1,
-        STATUS= and WATCHDOG=1 itself. SIGHUP or `detour reload` re-reads every file; a broken file keeps
-        the running configuration and the error shows in `detour status`.
+        Loads the daemon file and every policy (refusing to start if any has an
+        error), opens the state database, and runs until SIGTERM or SIGINT. Under
+        systemd (Type=notify) it reports READY=1, STATUS= and WATCHDOG=1 itself.
+        SIGHUP or `detour reload` re-reads every file; a broken file keeps the
+        running configuration and the error shows in `detour status`.
 
-        On SIGTERM it stops claiming deliveries, gives in-flight ones up to 20 s, hands the rest back to
-        the queue, and exits 0. After a crash, the next start takes over the unfinished work at once.
+        On SIGTERM it stops claiming deliveries, gives in-flight ones up to 20 s,
+        hands the rest back to the queue, and exits 0. After a crash, the next
+        start takes over the unfinished work at once.
 
         Examples:
           detour run --config /etc/detour/detour.yaml

@@ -11,21 +11,35 @@ import Logging
 struct SendTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send-test",
-        abstract: "Send one real test message through a business's channel and print what the server answered.",
+        abstract: "Send one real test message through a channel.",
+        usage: """
+        detour send-test --business <id> --channel <channel>
+          [--to <address>] [--webhook <name>] [--config <path>] [--json]
+        """,
         discussion: """
-        Uses the business's policy exactly as the daemon would (SMTP server, templates, webhook URL and
-        signing secret, banner directory), with the "test" templates, so you can check the path end to
-        end before an outage does. Nothing is written to the state database. Does not need the daemon.
+        Sends through a business's channel exactly as the daemon would (SMTP
+        server, templates, webhook URL and signing secret, banner directory), with
+        the "test" templates, so you can check the path end to end before an
+        outage does. Nothing is written to the state database. Does not need the
+        daemon.
 
-          email    one email to --to (default: the policy's reply_to, else its from address).
-                   Never the audience: a test must not reach customers by accident.
+          email    one email to --to (default: the policy's reply_to, else its
+                   from address). Never the audience: a test must not reach
+                   customers by accident.
           webhook  one request to every webhook of the policy, or --webhook NAME.
-          banner   publishes a test banner (marked "test") into publish_dir; it expires after 2 minutes.
+          banner   publishes a test banner (marked "test") into publish_dir; it
+                   expires after 2 minutes.
+
+        --json prints one object to stdout: {"ok", "business", "channel", "sent",
+        "error", "hint"}, with each attempt in "sent" as {"channel", "to", "ok",
+        "reply", "error", "retryable"}. Exits 1 when anything failed.
 
         Examples:
-          detour send-test --business rosies-bakery --channel email --to me@rosies.example
-          detour send-test --business rosies-bakery --channel webhook --webhook staff-slack
-          detour send-test --business rosies-bakery --channel banner
+          detour send-test --business rosies-bakery --channel email \\
+              --to me@rosies.example
+          detour send-test --business rosies-bakery --channel webhook \\
+              --webhook staff-slack
+          detour send-test --business rosies-bakery --channel banner --json
         """
     )
 
@@ -34,6 +48,7 @@ struct SendTestCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("email, webhook or banner.", valueName: "channel")) var channel: String
     @Option(help: ArgumentHelp("Email: the address to send to.", valueName: "address")) var to: String?
     @Option(help: ArgumentHelp("Webhook: only this webhook (its `name:`).", valueName: "name")) var webhook: String?
+    @Flag(name: .long, help: "Print JSON instead of text.") var json = false
 
     func validate() throws {
         guard let kind = ChannelKind(rawValue: channel) else { throw ValidationError("--channel must be email, webhook or banner") }
@@ -42,16 +57,25 @@ struct SendTestCommand: AsyncParsableCommand {
         if webhook != nil, kind != .webhook { throw ValidationError("--webhook is for --channel webhook") }
     }
 
+    /// Reports a problem that stops the test before anything is sent, and exits 1.
+    private func fail(_ message: String, hint: String? = nil) throws -> Never {
+        if json {
+            let report = SendTestReport(ok: false, business: business, channel: channel, sent: [], error: message, hint: hint)
+            Output.line(report.json())
+        } else {
+            Output.error(message, hint: hint)
+        }
+        throw ExitCode(1)
+    }
+
     func run() async throws {
         let (loaded, diagnostics) = ConfigValidation.load(configPath: options.path, environment: ProcessInfo.processInfo.environment)
         guard let loaded else {
             DiagnosticPrinter.print(diagnostics)
-            Output.error("the configuration has errors (above)", hint: "`detour policy check` lists them")
-            throw ExitCode(1)
+            try fail("the configuration has \(diagnostics.errors.count) error(s) (on stderr)", hint: "`detour policy check` lists them")
         }
         guard let policy = loaded.policy(BusinessID(business)) else {
-            Output.error("no business '\(business)'", hint: "known: \(loaded.policies.map(\.business.rawValue).joined(separator: ", "))")
-            throw ExitCode(1)
+            try fail("no business '\(business)'", hint: "known: \(loaded.policies.map(\.business.rawValue).joined(separator: ", "))")
         }
         var logger = Logger(label: "detour.send-test")
         logger.logLevel = .critical
@@ -63,59 +87,116 @@ struct SendTestCommand: AsyncParsableCommand {
             message: policy.message.outage, contacts: policy.contacts)
         let id = "detour-test-\(Int(Date().timeIntervalSince1970))-\(UInt32.random(in: 0...UInt32.max))"
 
-        var attempts: [(label: String, channel: any Channel, message: OutgoingMessage)] = []
+        var attempts: [(label: String, target: String, channel: any Channel, message: OutgoingMessage)] = []
         switch ChannelKind(rawValue: channel) ?? .email {
         case .email:
             guard let email = policy.email, let server = loaded.daemon.smtp[email.smtp] else {
-                Output.error("\(business) has no email channel"); throw ExitCode(1)
+                try fail("\(business) has no email channel")
             }
             let address = to ?? email.replyTo?.address ?? email.from.address
             var c = context
             c.recipientEmail = address
             c.unsubscribeURL = "\(loaded.daemon.http.publicURL)/unsubscribe"
             let pool = server.makePool(logger: logger)
-            attempts.append(("email to \(address) via SMTP server '\(server.name)'",
+            attempts.append(("email to \(address) via SMTP server '\(server.name)'", address,
                              EmailChannelSender(settings: email, server: server, pool: pool, logger: logger),
                              OutgoingMessage(deliveryID: id, recipient: address, context: c)))
         case .webhook:
             let hooks = policy.webhooks.filter { webhook == nil || $0.name == webhook }
             guard !hooks.isEmpty else {
-                Output.error(webhook.map { "\(business) has no webhook named '\($0)'" } ?? "\(business) has no webhooks",
-                             hint: "its webhooks: \(policy.webhooks.map(\.name).joined(separator: ", "))")
-                throw ExitCode(1)
+                try fail(webhook.map { "\(business) has no webhook named '\($0)'" } ?? "\(business) has no webhooks",
+                         hint: policy.webhooks.isEmpty ? "add one under channels.webhooks in its policy"
+                             : "its webhooks: \(policy.webhooks.map(\.name).joined(separator: ", "))")
             }
             for hook in hooks {
                 do {
                     let sender = try WebhookSender(webhook: hook, network: loaded.daemon.webhooks, client: http, logger: logger)
-                    attempts.append(("webhook \(hook.name) (\(hook.format.rawValue))", sender,
+                    attempts.append(("webhook \(hook.name) (\(hook.format.rawValue))", hook.name, sender,
                                      OutgoingMessage(deliveryID: id, recipient: hook.name, context: context)))
                 } catch {
-                    Output.error("webhook \(hook.name): \(error)"); throw ExitCode(1)
+                    try fail("webhook \(hook.name): \(error)")
                 }
             }
         case .banner:
-            guard let settings = policy.banner else { Output.error("\(business) has no banner channel"); throw ExitCode(1) }
+            guard let settings = policy.banner else { try fail("\(business) has no banner channel") }
             do {
                 let publisher = try BannerPublisher(business: policy.business, businessName: policy.displayName, settings: settings,
                                                     state: BannerState(), ttl: .seconds(120))
-                attempts.append(("banner in \(settings.publishDir)", publisher,
+                attempts.append(("banner in \(settings.publishDir)", settings.publishDir, publisher,
                                  OutgoingMessage(deliveryID: id, recipient: policy.business.rawValue, context: context)))
             } catch {
-                Output.error("banner: \(error)"); throw ExitCode(1)
+                try fail("banner: \(error)")
             }
         }
 
-        var failed = 0
+        var sent: [SendTestReport.Attempt] = []
         for attempt in attempts {
-            Output.progress("sending test \(attempt.label)…")
+            if !json { Output.progress("sending test \(attempt.label)…") }
             do {
                 let receipt = try await attempt.channel.deliver(attempt.message)
-                Output.line("ok: \(attempt.label): \(receipt.reply)")
+                sent.append(.init(channel: channel, to: attempt.target, ok: true, reply: receipt.reply, error: nil, retryable: nil))
+                if !json { Output.line("ok: \(attempt.label): \(receipt.reply)") }
             } catch {
-                failed += 1
-                Output.line("failed: \(attempt.label): \(error.message)\(error.retryable ? " (temporary: the daemon would retry)" : "")")
+                sent.append(.init(channel: channel, to: attempt.target, ok: false, reply: nil, error: error.message, retryable: error.retryable))
+                if !json {
+                    Output.line("failed: \(attempt.label): \(error.message)\(error.retryable ? " (temporary: the daemon would retry)" : "")")
+                }
             }
         }
-        if failed > 0 { throw ExitCode(1) }
+        let ok = sent.allSatisfy(\.ok)
+        if json { Output.line(SendTestReport(ok: ok, business: business, channel: channel, sent: sent, error: nil, hint: nil).json()) }
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+/// What `detour send-test --json` prints. Every key is always present (null when it does not apply).
+struct SendTestReport: Encodable {
+    /// One message sent: where to, and what the server answered or why it failed.
+    struct Attempt: Encodable {
+        var channel: String
+        /// The address, the webhook's name, or the banner's directory.
+        var to: String
+        var ok: Bool
+        var reply: String?
+        var error: String?
+        /// For a failure: whether the daemon would retry it.
+        var retryable: Bool?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(channel, forKey: .channel)
+            try c.encode(to, forKey: .to)
+            try c.encode(ok, forKey: .ok)
+            try c.encode(reply, forKey: .reply)
+            try c.encode(error, forKey: .error)
+            try c.encode(retryable, forKey: .retryable)
+        }
+        private enum CodingKeys: String, CodingKey { case channel, to, ok, reply, error, retryable }
+    }
+
+    var ok: Bool
+    var business: String
+    var channel: String
+    var sent: [Attempt]
+    /// Why nothing was sent (a configuration problem, an unknown business or channel).
+    var error: String?
+    var hint: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(business, forKey: .business)
+        try c.encode(channel, forKey: .channel)
+        try c.encode(sent, forKey: .sent)
+        try c.encode(error, forKey: .error)
+        try c.encode(hint, forKey: .hint)
+    }
+    private enum CodingKeys: String, CodingKey { case ok, business, channel, sent, error, hint }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return #"{"ok":false,"error":"cannot encode the report"}"# }
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -6,10 +6,15 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every platform's status, every business that is failed over or on hold, and the queue.",
+        abstract: "Platforms, failovers, holds and the queue.",
+        usage: """
+        detour status [--config <path>] [--socket <path>] [--json]
+        """,
         discussion: """
-        Asks the running daemon over its control socket. Businesses that are quietly watched are counted,
-        not listed; `detour incidents` shows past incidents.
+        Shows every platform's status, every business that is failed over or on
+        hold, the delivery queue and the last reload. Asks the running daemon over
+        its control socket. Businesses that are quietly watched are counted, not
+        listed; `detour incidents` shows past incidents.
 
         Examples:
           detour status
