@@ -8,6 +8,11 @@ import Foundation
 /// several processes (and, with a PostgreSQL store, several machines) can share one queue.
 /// Nothing in a store holds a secret.
 public protocol Store: StatusTransitionLog {
+    /// The random id of this store (32 lower-case hex digits), made once when it was created and kept
+    /// for good: a new state file gets a new one, so ids built from incident and delivery numbers
+    /// (Message-IDs, webhook ids) that include it never repeat across state files.
+    var installID: String { get }
+
     // MARK: Policies
 
     /// Records that this version of a business's policy was loaded; returns its version id.
@@ -43,6 +48,10 @@ public protocol Store: StatusTransitionLog {
     /// Records how an attempt went. Returns false (and changes nothing) if `owner` no longer holds the lease.
     func complete(_ id: Int64, owner: String, outcome: DeliveryOutcome, now: Date) async throws -> Bool
 
+    /// Records many attempts in one transaction, each only if `owner` still holds its lease.
+    /// Returns the ids whose lease was lost (those outcomes are not recorded), in the order given.
+    func complete(_ outcomes: [CompletedDelivery], owner: String, now: Date) async throws -> [Int64]
+
     /// Extends the leases `owner` holds on these deliveries.
     func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws
 
@@ -59,6 +68,9 @@ public protocol Store: StatusTransitionLog {
 
     /// How many deliveries are in each state.
     func queueDepth() async throws -> [DeliveryState: Int]
+
+    /// The outbox's figures for the metrics at `now`, read in one transaction.
+    func outboxStats(now: Date) async throws -> OutboxStats
 
     // MARK: Overrides (manual failovers and holds)
 

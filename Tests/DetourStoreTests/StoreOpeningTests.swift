@@ -11,7 +11,7 @@ import TestKit
         let tables = try await f.store.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["audit", "deliveries", "incidents", "overrides", "policy_versions", "status_transitions", "unsubscribes"])
+        #expect(tables == ["audit", "deliveries", "incidents", "install", "overrides", "policy_versions", "status_transitions", "unsubscribes"])
         let (journal, foreignKeys) = try await f.store.pool.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
         }
@@ -64,12 +64,21 @@ import TestKit
         #expect(again == incident?.policyVersion)
     }
 
-    @Test func aMissingDirectoryIsNamedWithWhatToDo() async throws {
+    @Test func aMissingStateDirectoryIsCreatedForOnlyDetour() async throws {
         let dir = try TempDir("detour-store")
-        let path = dir.file("nowhere/state.sqlite")
+        let store = try SQLiteStore(path: dir.file("state/state.sqlite"))
+        #expect(try await store.queueDepth()[.queued] == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("state"))
+        #expect(attributes[.type] as? FileAttributeType == .typeDirectory)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test func aMissingDirectoryWhoseParentIsMissingTooIsNamedWithWhatToDo() async throws {
+        let dir = try TempDir("detour-store")
+        let path = dir.file("nowhere/state/state.sqlite")
         let error = await storeError { try SQLiteStore(path: path) }
         #expect(error?.code == .unavailable)
-        #expect(error?.message.contains(dir.file("nowhere")) == true)
+        #expect(error?.message.contains(dir.file("nowhere/state")) == true)
         #expect(error?.message.contains("does not exist") == true)
         #expect(!FileManager.default.fileExists(atPath: dir.file("nowhere")))
     }
@@ -84,7 +93,7 @@ import TestKit
         let error = await storeError { try SQLiteStore(path: locked + "/state.sqlite") }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains(locked) == true)
-        #expect(error?.message.contains("permission denied") == true)
+        #expect(error?.message.contains("is read-only (mode 500)") == true)
     }
 
     @Test func aFileThatIsNotADatabaseIsNamedWithWhatToDo() async throws {

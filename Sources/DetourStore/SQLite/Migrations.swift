@@ -1,11 +1,15 @@
+import DetourCore
 import GRDB
 
 /// The schema of the state file, every migration in one place. A migration, once released, never changes:
 /// a new need is a new migration appended below.
 enum Migrations {
+    /// The first migration's id: a file whose `grdb_migrations` has it was made by Detour.
+    static let first = "v1"
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
+        migrator.registerMigration(first) { db in
             try createPolicyVersions(db)
             try createStatusTransitions(db)
             try createIncidents(db)
@@ -13,7 +17,28 @@ enum Migrations {
             try createOverridesAndUnsubscribes(db)
             try createAudit(db)
         }
+        migrator.registerMigration("v2-install") { db in
+            try createInstall(db)
+        }
         return migrator
+    }
+
+    /// One row: the random id of this state file, made once and never changed, so that ids built from
+    /// incident and delivery numbers (Message-IDs, webhook ids) differ between two state files.
+    private static func createInstall(_ db: Database) throws {
+        try db.create(table: "install") { t in
+            t.column("id", .integer).primaryKey().check { $0 == 1 }
+            t.column("install_id", .text).notNull().check { length($0) == 32 }
+        }
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+        try db.execute(sql: "INSERT INTO install (id, install_id) VALUES (1, ?)", arguments: [bytes.lowercaseHex])
+        for verb in ["UPDATE", "DELETE"] {
+            try db.execute(sql: """
+                CREATE TRIGGER install_refuses_\(verb.lowercased()) BEFORE \(verb) ON install
+                BEGIN SELECT RAISE(ABORT, 'the install id never changes'); END
+                """)
+        }
     }
 
     private static func createPolicyVersions(_ db: Database) throws {

@@ -50,26 +50,52 @@ extension SQLiteStore {
     /// `sent` keeps the reply and the time; `retry` keeps the error and when to try again; `dead` keeps
     /// the error. Each clears the lease. Only the current lease holder of a `sending` row may complete it.
     public func complete(_ id: Int64, owner: String, outcome: DeliveryOutcome, now: Date) async throws -> Bool {
-        let sql: String
-        let arguments: StatementArguments
-        switch outcome {
-        case .sent(let reply):
-            sql = "state = 'sent', reply = :text, sent_at = :at"
-            arguments = ["text": reply, "at": now.storeValue]
-        case .retry(let error, let retryAt):
-            sql = "state = 'failed', last_error = :text, next_attempt_at = :at"
-            arguments = ["text": error, "at": retryAt.storeValue]
-        case .dead(let error):
-            sql = "state = 'dead', last_error = :text"
-            arguments = ["text": error]
+        try await complete([CompletedDelivery(id: id, outcome: outcome)], owner: owner, now: now,
+                           what: "completing delivery #\(id)").isEmpty
+    }
+
+    /// As the single `complete`, for each outcome in turn, in one IMMEDIATE transaction: a worker that
+    /// finished 500 sends commits once. An id given twice is recorded once; the second is reported lost.
+    public func complete(_ outcomes: [CompletedDelivery], owner: String, now: Date) async throws -> [Int64] {
+        guard !outcomes.isEmpty else { return [] }
+        return try await complete(outcomes, owner: owner, now: now,
+                                  what: "completing \(outcomes.count) deliveries for \(owner)")
+    }
+
+    private func complete(_ outcomes: [CompletedDelivery], owner: String, now: Date, what: String) async throws
+        -> [Int64] {
+        try await write(what) { db in
+            var lost: [Int64] = []
+            for done in outcomes {
+                let sql: String
+                var arguments: StatementArguments = ["id": done.id, "owner": owner]
+                switch done.outcome {
+                case .sent(let reply):
+                    sql = Self.completeSentSQL
+                    arguments += ["text": reply, "at": now.storeValue]
+                case .retry(let error, let retryAt):
+                    sql = Self.completeRetrySQL
+                    arguments += ["text": error, "at": retryAt.storeValue]
+                case .dead(let error):
+                    sql = Self.completeDeadSQL
+                    arguments += ["text": error]
+                }
+                try db.cachedStatement(sql: sql).execute(arguments: arguments)
+                if db.changesCount == 0 { lost.append(done.id) }
+            }
+            return lost
         }
-        return try await write("completing delivery #\(id)") { db in
-            try db.execute(sql: """
-                UPDATE deliveries SET \(sql), lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = :id AND state = 'sending' AND lease_owner = :owner
-                """, arguments: arguments + ["id": id, "owner": owner])
-            return db.changesCount > 0
-        }
+    }
+
+    private static let completeSentSQL = completeSQL("state = 'sent', reply = :text, sent_at = :at")
+    private static let completeRetrySQL = completeSQL("state = 'failed', last_error = :text, next_attempt_at = :at")
+    private static let completeDeadSQL = completeSQL("state = 'dead', last_error = :text")
+
+    private static func completeSQL(_ assignments: String) -> String {
+        """
+        UPDATE deliveries SET \(assignments), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = :id AND state = 'sending' AND lease_owner = :owner
+        """
     }
 
     /// Only rows still `sending` under `owner` are extended.
@@ -154,13 +180,40 @@ extension SQLiteStore {
 
     /// Every state is present, 0 when no delivery is in it.
     public func queueDepth() async throws -> [DeliveryState: Int] {
-        try await read("counting deliveries") { db in
-            var depth = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM deliveries GROUP BY state") {
-                if let state = DeliveryState(rawValue: row[0]) { depth[state] = row[1] }
+        try await read("counting deliveries") { db in try Self.depth(db) }
+    }
+
+    /// The depth, the live leases (`sending` rows whose lease expires at or after `now`: claims take a
+    /// lease only once it is past) and the oldest due time, on one snapshot. Queued and failed rows hold
+    /// no lease, so "due and not leased" is their next attempt time having come. The oldest due time is
+    /// read per channel and state through the `deliveries_claim` index, so it does not scan the queue.
+    public func outboxStats(now: Date) async throws -> OutboxStats {
+        try await read("reading the outbox figures") { db in
+            let depth = try Self.depth(db)
+            let leases = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM deliveries WHERE state = 'sending' AND lease_expires_at >= ?
+                """, arguments: [now.storeValue]) ?? 0
+            var oldestDue: Double?
+            for channel in ChannelKind.allCases {
+                for state in [DeliveryState.queued, .failed] {
+                    let due = try Double.fetchOne(db.cachedStatement(sql: """
+                        SELECT MIN(next_attempt_at) FROM deliveries
+                        WHERE channel = ? AND state = ? AND next_attempt_at <= ?
+                        """), arguments: [channel.rawValue, state.rawValue, now.storeValue])
+                    if let due { oldestDue = min(oldestDue ?? due, due) }
+                }
             }
-            return depth
+            let age = oldestDue.map { max(0, now.storeValue - $0) } ?? 0
+            return OutboxStats(depth: depth, leasesHeld: leases, oldestDueAge: age)
         }
+    }
+
+    private static func depth(_ db: Database) throws -> [DeliveryState: Int] {
+        var depth = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0, 0) })
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM deliveries GROUP BY state") {
+            if let state = DeliveryState(rawValue: row[0]) { depth[state] = row[1] }
+        }
+        return depth
     }
 }
 

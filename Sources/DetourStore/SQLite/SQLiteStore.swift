@@ -1,9 +1,6 @@
 import DetourCore
 import Foundation
 import GRDB
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `Store` kept in one SQLite file (WAL), shared safely by several Detour processes on one host.
 ///
@@ -17,86 +14,52 @@ import Glibc
 public final class SQLiteStore: Store {
     /// The state file.
     public let path: String
+    /// The random id of this state file (32 lower-case hex digits), made when the file was created.
+    public let installID: String
     let pool: DatabasePool
 
     /// Opens (creating if needed) and migrates the state file at `path`.
     ///
-    /// The directory must already exist and be writable by this user: SQLite keeps `-wal` and `-shm`
-    /// files beside the database. Fails with `StoreError.unavailable` naming the path and what to fix.
+    /// A missing directory is created (mode 0700) when its parent exists; it must be writable by this
+    /// user, because SQLite keeps `-wal` and `-shm` files beside the database. A new file is made mode
+    /// 0600 whatever the umask: it holds customers' addresses. A file that is an SQLite database but not
+    /// Detour's is refused, never migrated into. Fails with `StoreError.unavailable` naming the path and
+    /// what to fix.
     public init(path: String) throws {
         self.path = path
         try Self.checkPlace(path)
+        let created = try Self.createPrivateFile(path)
         var config = Configuration()
         config.label = "detour.store"
         config.foreignKeysEnabled = true
         // Other processes (a second daemon, the CLI) may hold the write lock for a moment: wait, not fail.
         config.busyMode = .timeout(5)
         do {
+            if !created { try Self.refuseForeignDatabase(path, configuration: config) }
             pool = try DatabasePool(path: path, configuration: config)
             let migrator = Migrations.migrator
             if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
                 throw StoreError(.unavailable, "the state file \(path) was written by a newer version of Detour; "
                                  + "run that version, or move the file away to start afresh")
             }
-            try migrator.migrate(pool)
+            do {
+                try migrator.migrate(pool)
+            } catch {
+                // Another process opening the same new file may have run a migration at the same moment
+                // (GRDB reads what is applied before taking the write lock): fine if the schema is complete.
+                guard try pool.read({ try migrator.hasCompletedMigrations($0) }) else { throw error }
+            }
+            guard let id = try pool.read({ try String.fetchOne($0, sql: "SELECT install_id FROM install") }) else {
+                throw StoreError(.unavailable, "the state file \(path) has no install id (its `install` table is empty); "
+                                 + "restore it from a backup or move it away (Detour creates a new one)")
+            }
+            installID = id
         } catch let error as StoreError {
             throw error
         } catch {
             throw Self.openingError(error, path: path)
         }
-    }
-
-    // MARK: Opening errors
-
-    /// Refuses early, with a message that says what to fix, what SQLite would only call "unable to open".
-    private static func checkPlace(_ path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: dir, isDirectory: &isDir) else {
-            throw StoreError(.unavailable, "cannot open the state file \(path): the directory \(dir) does not exist; "
-                             + "create it (owned by the user Detour runs as) or set `state:` in detour.yaml to another path")
-        }
-        guard isDir.boolValue else {
-            throw StoreError(.unavailable, "cannot open the state file \(path): \(dir) is not a directory")
-        }
-        guard access(dir, W_OK | X_OK) == 0 else {
-            throw StoreError(.unavailable, "cannot open the state file \(path): permission denied on the directory \(dir); "
-                             + "the user Detour runs as (uid \(getuid())) must be able to write there, because SQLite "
-                             + "keeps -wal and -shm files beside the database (fix with chown or chmod)")
-        }
-        if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            guard !isDir.boolValue else {
-                throw StoreError(.unavailable, "cannot open the state file \(path): it is a directory; point `state:` at a file")
-            }
-            guard access(path, R_OK | W_OK) == 0 else {
-                throw StoreError(.unavailable, "cannot open the state file \(path): permission denied; the user Detour "
-                                 + "runs as (uid \(getuid())) must be able to read and write it (fix with chown or chmod)")
-            }
-        }
-    }
-
-    private static func openingError(_ error: any Error, path: String) -> StoreError {
-        guard let db = error as? DatabaseError else {
-            return StoreError(.unavailable, "cannot open the state file \(path): \(error)")
-        }
-        switch db.resultCode {
-        case .SQLITE_NOTADB:
-            return StoreError(.unavailable, "cannot open the state file \(path): it is not an SQLite database; "
-                              + "move it away (Detour creates a new one) or set `state:` in detour.yaml to another path")
-        case .SQLITE_CORRUPT:
-            return StoreError(.unavailable, "cannot open the state file \(path): the database is damaged; "
-                              + "restore it from a backup or move it away (Detour creates a new one)")
-        case .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_AUTH:
-            return StoreError(.unavailable, "cannot open the state file \(path): \(db.message ?? "permission denied"); "
-                              + "check that the user Detour runs as can read and write it and its directory")
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return StoreError(.unavailable, "cannot open the state file \(path): another process held it locked "
-                              + "for more than 5 s (\(db.message ?? "busy"))")
-        default:
-            return StoreError(.unavailable, "cannot open the state file \(path): \(db.message ?? "\(db)")")
-        }
+        if created { Self.restrictCompanionFiles(path) }
     }
 
     // MARK: Access
