@@ -53,10 +53,15 @@ public struct MessageContext: Sendable, Hashable, Codable {
     public var locale: String?
     /// One-click unsubscribe link (email).
     public var unsubscribeURL: String?
+    /// Which event of the incident this is (1 opened, 2 resolved, 3 reopened, …), so a channel can
+    /// tell a reopen from a late retry of an older event. Nil for tests.
+    public var eventSequence: Int?
 
     public init(event: IncidentEvent, businessID: String, businessName: String, incidentID: String, platforms: [String],
                 since: Date, resolvedAt: Date? = nil, message: String, contacts: [ContactLink],
-                recipientName: String? = nil, recipientEmail: String? = nil, locale: String? = nil, unsubscribeURL: String? = nil) {
+                recipientName: String? = nil, recipientEmail: String? = nil, locale: String? = nil, unsubscribeURL: String? = nil,
+                eventSequence: Int? = nil) {
+        self.eventSequence = eventSequence
         self.event = event; self.businessID = businessID; self.businessName = businessName; self.incidentID = incidentID
         self.platforms = platforms; self.since = since; self.resolvedAt = resolvedAt; self.message = message; self.contacts = contacts
         self.recipientName = recipientName; self.recipientEmail = recipientEmail; self.locale = locale; self.unsubscribeURL = unsubscribeURL

@@ -9,6 +9,10 @@ public enum AudienceLoader {
 
     /// Loads `path`, reporting problems against it; `referencedBy` is where a missing file is reported.
     static func load(_ path: String, referencedBy node: YNode, diagnostics: Diagnostics) -> Audience? {
+        if let problem = FileKind.notRegular(path) {
+            node.error("audience file \(path) \(problem)", hint: "point it at a CSV file; Detour reads audiences only from regular files")
+            return nil
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             node.error("cannot read audience file \(path)",
                        hint: FileManager.default.fileExists(atPath: path) ? "make it readable by the user detour runs as" : "check the path; it is relative to the policy file")

@@ -58,35 +58,48 @@ struct DaemonConfigLoader {
         }
 
         var smtp: [String: SMTPServer] = [:]
+        var smtpNodes: [String: YNode] = [:]
         if let m = root.optional("smtp")?.mapping() {
             for (name, keyNode, value) in m.named() {
                 guard Slug.isValid(name) else {
                     keyNode.error("SMTP server name '\(name)' must be lowercase letters, digits, '-' or '_'"); continue
                 }
-                if let server = smtpServer(name, value, secrets, dir) { smtp[name] = server }
+                if let server = smtpServer(name, value, secrets, dir) { smtp[name] = server; smtpNodes[name] = value }
             }
         }
 
         var webhooks = WebhookNetwork(allowPrivateTargets: false, timeout: .seconds(10))
-        if let m = root.optional("webhooks")?.mapping() {
+        let webhooksNode = root.optional("webhooks")
+        if let m = webhooksNode?.mapping() {
             if let b = m.optional("allow_private_targets")?.bool() { webhooks.allowPrivateTargets = b }
             if let d = m.optional("timeout")?.duration(min: .milliseconds(100)) { webhooks.timeout = d }
             m.finish()
         }
 
         var delivery = DeliverySettings()
+        var leaseNode: YNode?
         if let m = root.optional("delivery")?.mapping() {
             if let n = m.optional("max_attempts")?.int(in: 1...100) { delivery.maxAttempts = n }
             if let d = m.optional("max_age")?.duration(min: .seconds(60)) { delivery.maxAge = d }
             if let d = m.optional("initial_backoff")?.duration(min: .milliseconds(10)) { delivery.initialBackoff = d }
             if let d = m.optional("max_backoff")?.duration(min: .milliseconds(10)) { delivery.maxBackoff = d }
-            if let d = m.optional("lease")?.duration(min: .seconds(5)) { delivery.lease = d }
+            leaseNode = m.optional("lease")
+            if let d = leaseNode?.duration(min: .seconds(5)) { delivery.lease = d }
             if let c = m.optional("concurrency")?.mapping() {
                 if let n = c.optional("email")?.int(in: 1...256) { delivery.emailConcurrency = n }
                 if let n = c.optional("webhook")?.int(in: 1...256) { delivery.webhookConcurrency = n }
                 c.finish()
             }
             m.finish()
+        }
+
+        // A send that outlasts its lease is claimed again while it still runs, and sent twice.
+        var sendTimeouts: [(what: String, timeout: TimeSpan, node: YNode?)] = [("webhooks.timeout", webhooks.timeout, webhooksNode)]
+        for (name, server) in smtp.sorted(by: { $0.key < $1.key }) { sendTimeouts.append(("smtp.\(name).timeout", server.timeout, smtpNodes[name])) }
+        if let longest = sendTimeouts.max(by: { $0.timeout < $1.timeout }), delivery.lease <= longest.timeout,
+           let node = leaseNode ?? longest.node {
+            node.error("delivery.lease (\(delivery.lease)) must be longer than \(longest.what) (\(longest.timeout)): a send still running when its lease ends is claimed again and sent twice",
+                       hint: "set delivery.lease to at least twice the longest timeout, e.g. lease: \(TimeSpan.seconds(max(60, Int64(longest.timeout.seconds * 2)))), or lower the timeout")
         }
 
         var health = HealthSettings()

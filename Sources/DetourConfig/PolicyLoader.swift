@@ -146,7 +146,11 @@ struct PolicyLoader {
         func file(_ key: String) -> String? {
             guard let v = tm.optional(key), let s = v.singleLine() else { return nil }
             let path = resolve(s, relativeTo: dir)
-            if !FileManager.default.isReadableFile(atPath: path) { v.error("cannot read template \(path)", hint: "check the path; it is relative to the policy file") }
+            if let problem = FileKind.notRegular(path) {
+                v.error("template \(path) \(problem)", hint: "point it at a template file")
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                v.error("cannot read template \(path)", hint: "check the path; it is relative to the policy file")
+            }
             return path
         }
         refs.opened = file("opened")

@@ -48,6 +48,10 @@ struct SecretReader {
     }
 
     private func readFile(_ path: String, node: YNode, origin: String? = nil) -> Secret? {
+        if let problem = FileKind.notRegular(path) {
+            node.error("secret file \(path) \(problem)", hint: "check the path")
+            return nil
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             node.error("cannot read secret file \(path)", hint: FileManager.default.fileExists(atPath: path)
                        ? "make it readable by the user detour runs as (and by no one else: chmod 600)" : "check the path")

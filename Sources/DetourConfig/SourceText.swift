@@ -12,6 +12,10 @@ struct SourceText {
 
     /// Reads `path`, or reports why it cannot be used and returns nil.
     static func read(_ path: String, diagnostics: Diagnostics, maxBytes: Int = SourceText.maxBytes) -> SourceText? {
+        if let problem = FileKind.notRegular(path) {
+            diagnostics.error(path, 0, 0, "", "the file \(problem)", hint: "check the path")
+            return nil
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             diagnostics.error(path, 0, 0, "", exists ? "cannot read the file (permission denied?)" : "no such file",

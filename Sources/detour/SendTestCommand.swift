@@ -122,6 +122,8 @@ struct SendTestCommand: AsyncParsableCommand {
             do {
                 let publisher = try BannerPublisher(business: policy.business, businessName: policy.displayName, settings: settings,
                                                     state: BannerState(), ttl: .seconds(120))
+                // Read what is published now, so a test never replaces a real outage banner.
+                try await publisher.prepare()
                 attempts.append(("banner in \(settings.publishDir)", settings.publishDir, publisher,
                                  OutgoingMessage(deliveryID: id, recipient: policy.business.rawValue, context: context)))
             } catch {
@@ -139,7 +141,8 @@ struct SendTestCommand: AsyncParsableCommand {
             } catch {
                 sent.append(.init(channel: channel, to: attempt.target, ok: false, reply: nil, error: error.message, retryable: error.retryable))
                 if !json {
-                    Output.line("failed: \(attempt.label): \(error.message)\(error.retryable ? " (temporary: the daemon would retry)" : "")")
+                    // The channel's message names the channel, the recipient and the server's reply.
+                    Output.line("failed: \(error.message)\(error.retryable ? " (temporary: the daemon would retry)" : "")")
                 }
             }
         }

@@ -47,6 +47,12 @@ struct StatusCommand: ParsableCommand {
             Output.line("  \(b.business) (\(b.name)): \(what.joined(separator: "; "))")
             Output.line("    \(b.explanation)")
         }
+        if let disabled = r.disabledWebhooks, !disabled.isEmpty {
+            Output.line("")
+            Output.line("DISABLED WEBHOOKS (HTTP 410 Gone; a reload that changes the policy enables them again)")
+            Output.table(["business", "webhook", "since", "reason"],
+                         disabled.map { [$0.business, $0.webhook, Output.ago($0.since), $0.reason] })
+        }
         Output.line("")
         let order = ["queued", "sending", "failed", "sent", "dead"]
         Output.line("QUEUE  " + order.map { "\($0) \(r.queue[$0] ?? 0)" }.joined(separator: "  "))

@@ -96,7 +96,7 @@ import TestKit
         let reload = try h.cli(["reload"])
         #expect(reload.status == 0, "\(reload.stderr)")
         #expect(reload.stdout.contains("1 changed"))
-        #expect(try h.cli(["failover", "start", "--business", "shop", "--reason", "check the new policy"]).status == 0)
+        #expect(try h.cli(["failover", "start", "--business", "shop", "--reason", "check the new policy", "--new-incident"]).status == 0)
         #expect(h.wait(20) { h.emails().contains { $0.raw.contains("New text from the fixed policy") } })
     }
 

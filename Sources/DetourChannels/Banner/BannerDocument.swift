@@ -25,6 +25,8 @@ public struct BannerDocument: Sendable, Hashable, Codable {
     /// The incident event that produced this document; nil before the first incident.
     public var event: IncidentEvent?
     public var incident: String?
+    /// Which event of the incident produced it (a reopen has a higher one than the all-clear before it).
+    public var sequence: Int?
     public var message: String
     /// Only http(s), tel, mailto and sms links are ever written.
     public var links: [ContactLink]
@@ -45,8 +47,15 @@ public struct BannerDocument: Sendable, Hashable, Codable {
         self.expiresAt = expiresAt; self.resolvedAt = resolvedAt
     }
 
+    /// The same document, produced by event `sequence` of its incident.
+    func withSequence(_ sequence: Int?) -> BannerDocument {
+        var copy = self
+        copy.sequence = sequence
+        return copy
+    }
+
     enum CodingKeys: String, CodingKey {
-        case version, business, active, test, event, incident, message, links, platforms, since
+        case version, business, active, test, event, incident, sequence, message, links, platforms, since
         case updatedAt = "updated_at", expiresAt = "expires_at", resolvedAt = "resolved_at"
     }
 

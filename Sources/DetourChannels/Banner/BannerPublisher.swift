@@ -84,10 +84,10 @@ public actor BannerPublisher: Channel {
         }
         let at = now()
         if case .skip(let why) = BannerTransition.decide(current: current?.document, event: context.event,
-                                                         incident: context.incidentID, now: at) {
+                                                         incident: context.incidentID, sequence: context.eventSequence, now: at) {
             return DeliveryReceipt(reply: "banner for \(business) unchanged: \(why)")
         }
-        let document = makeDocument(context, at: at)
+        let document = makeDocument(context, at: at).withSequence(context.eventSequence)
         let html = render(document, context)
         let entry = BannerState.Entry(document: document, json: try document.encoded(), html: Data(html.utf8), revision: Self.nextRevision())
         current = entry

@@ -10,11 +10,15 @@ enum BannerTransition: Equatable {
     case apply
     case skip(String)
 
-    static func decide(current: BannerDocument?, event: IncidentEvent, incident: String, now: Date) -> BannerTransition {
+    /// - Parameter sequence: the event's number within its incident; a reopen (a higher number than
+    ///   the all-clear that is up) puts the banner back, a late retry of the first opening does not.
+    static func decide(current: BannerDocument?, event: IncidentEvent, incident: String, sequence: Int? = nil,
+                       now: Date) -> BannerTransition {
         guard let current else { return .apply }
         switch event {
         case .opened:
             if current.incident == incident, current.event == .resolved {
+                if let sequence, let resolvedBy = current.sequence, sequence > resolvedBy { return .apply }
                 return .skip("incident \(incident) was already resolved")
             }
         case .resolved:

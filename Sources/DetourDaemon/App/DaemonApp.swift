@@ -20,6 +20,11 @@ public struct DaemonApp: Sendable {
     public var logger: Logger
     /// How often the engine evaluates every policy.
     public var tickInterval: Duration = .seconds(1)
+    /// How long the decision loop or a delivery loop may go without turning before the daemon counts
+    /// as stuck: `/healthz` answers 503 and systemd's watchdog keep-alives stop.
+    public var stallLimit: Duration = .seconds(20)
+    /// How often the outbox gauges of `/metrics` are read from the store.
+    public var outboxGaugeInterval: Duration = .seconds(2)
 
     public init(config: LoadedConfiguration, configPath: String, environment: [String: String], logger: Logger) {
         self.config = config; self.configPath = configPath; self.environment = environment; self.logger = logger
@@ -30,8 +35,8 @@ public struct DaemonApp: Sendable {
         let startedAt = Date()
         let store: SQLiteStore
         do { store = try SQLiteStore(path: daemon.statePath) } catch {
-            throw DaemonStartError(message: "cannot open the state database: \(error)",
-                                   hint: "set `state:` in \(configPath) to a file in a directory the daemon can write (systemd: StateDirectory=detour)")
+            // The store's error names the file, what is wrong and what to do; only where `state:` is set is added.
+            throw DaemonStartError(message: "\(error)", hint: "`state:` is set in \(configPath); under systemd, StateDirectory=detour gives the daemon a directory of its own")
         }
         let host = ProcessInfo.processInfo.hostName
         let pid = getpid()
@@ -44,7 +49,8 @@ public struct DaemonApp: Sendable {
             throw DaemonStartError(message: "\(error)", hint: "the directory of `state:` must be writable by the daemon")
         }
         let links = UnsubscribeLinks(publicURL: daemon.http.publicURL, key: key)
-        let metrics = DetourMetrics()
+        let metrics = DetourMetrics(platforms: Array(daemon.platforms.keys), startTime: startedAt.timeIntervalSince1970)
+        let heartbeats = Heartbeats()
         let bannerState = BannerState()
         let http = CurlHTTPClient(logger: logger)
         defer { http.shutdown() }
@@ -70,7 +76,7 @@ public struct DaemonApp: Sendable {
         }
         let httpService = HTTPListenerService(
             host: daemon.http.host, port: daemon.http.port, banners: bannerState, metrics: metrics,
-            readiness: { ready.isSet }, unsubscribe: links,
+            readiness: { ready.isSet }, stalls: { heartbeats.stalls() }, unsubscribe: links,
             onUnsubscribe: { business, email in
                 try await store.unsubscribe(business: business, email: email, at: Date())
                 logger.notice("unsubscribed", metadata: ["business": "\(business)"])
@@ -79,7 +85,7 @@ public struct DaemonApp: Sendable {
             onServerRunning: { _ in await pending.done() })
         let commands = ControlCommands(
             coordinator: coordinator, store: store,
-            daemon: StatusReport.Daemon(version: DetourVersion.current, pid: pid, startedAt: startedAt, config: configPath,
+            daemon: StatusReport.Daemon(version: BuildInfo.version, pid: pid, startedAt: startedAt, config: configPath,
                                         state: daemon.statePath, http: daemon.http.publicURL, owner: owner),
             configPath: configPath, environment: environment, logger: logger, notifier: notifier)
         let control = ControlServer(path: controlPath, group: daemon.control.group, logger: logger,
@@ -89,15 +95,18 @@ public struct DaemonApp: Sendable {
         var services: [any Service] = [
             httpService,
             ProbeService(coordinator: coordinator, client: http, initial: daemon, logger: logger),
-            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, bannerRenewal: .seconds(300), logger: logger),
+            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, bannerRenewal: .seconds(300),
+                          heartbeats: heartbeats, stallLimit: stallLimit, logger: logger),
             DeliveryWorkers(coordinator: coordinator, store: store, settings: daemon.delivery, owner: owner, wake: wake,
-                            metrics: metrics, logger: logger),
+                            metrics: metrics, logger: logger, heartbeats: heartbeats, stallLimit: stallLimit),
+            OutboxGauges(store: store, metrics: metrics, interval: outboxGaugeInterval, clock: ContinuousClock(), logger: logger),
             control,
             ReloadService(coordinator: coordinator, notifier: notifier, configPath: configPath, environment: environment, logger: logger),
             StartupPagesService(ready: ready, settle: .seconds(3), logger: logger),
         ]
         if let interval = notifier.watchdogInterval {
-            services.append(WatchdogService(notifier: notifier, interval: interval, clock: ContinuousClock()))
+            services.append(WatchdogService(notifier: notifier, interval: interval, clock: ContinuousClock(),
+                                            stalls: { heartbeats.stalls() }, logger: logger))
         }
         services.append(StoppingNotice(notifier: notifier, logger: logger))
 
@@ -131,11 +140,6 @@ public struct DaemonStartError: Error, CustomStringConvertible {
     public var message: String
     public var hint: String
     public var description: String { "\(message)\n  hint: \(hint)" }
-}
-
-/// The version the binary reports.
-public enum DetourVersion {
-    public static let current = "0.1.0"
 }
 
 /// Set once the daemon serves; read by /readyz.

@@ -46,18 +46,25 @@ struct ProbeService: Service {
 }
 
 /// Evaluates every policy each `interval`, keeps banners from expiring, and keeps systemd's STATUS= current.
+/// Beats `decision` in `heartbeats` after every evaluation, so a stuck decision loop is seen.
 struct EngineService: Service {
+    static let loopName = "decision"
     let coordinator: FailoverCoordinator
     let notifier: SystemdNotifier
     let interval: Duration
     let bannerRenewal: Duration
+    var heartbeats: Heartbeats? = nil
+    var stallLimit: Duration = .seconds(20)
     let logger: Logger
 
     func run() async throws {
         var sinceRenewal = Duration.zero
         var sinceStatus = Duration.zero
+        heartbeats?.register(Self.loopName, limit: stallLimit)
+        defer { heartbeats?.unregister(Self.loopName) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await coordinator.tick()
+            heartbeats?.beat(Self.loopName)
             sinceRenewal += interval
             sinceStatus += interval
             if sinceRenewal >= bannerRenewal {

@@ -31,7 +31,8 @@ public struct ControlCommands: Sendable {
                 let who = caller.description
                 logger.notice("manual failover requested", metadata: ["business": "\(args["business"] ?? "")", "caller": "\(who)"])
                 body = try ControlJSON.encode(ActionResult(message: try await coordinator.startFailover(
-                    business: BusinessID(try required(args, "business")), platforms: platforms, reason: reason, by: who)))
+                    business: BusinessID(try required(args, "business")), platforms: platforms, reason: reason, by: who,
+                    newIncident: args["new_incident"] == "true")))
             case .failoverStop:
                 body = try ControlJSON.encode(ActionResult(message: try await coordinator.stopFailover(
                     business: BusinessID(try required(args, "business")), by: caller.description)))

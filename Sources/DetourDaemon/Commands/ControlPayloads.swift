@@ -53,6 +53,17 @@ public struct StatusReport: Sendable, Codable {
     public var quietBusinesses: Int
     public var queue: [String: Int]
     public var lastReload: ReloadReport
+    /// Webhooks that answered HTTP 410 Gone: nothing more is sent to them until a reload changes their policy.
+    public var disabledWebhooks: [DisabledWebhook]? = nil
+
+    /// A webhook switched off after its receiver said it is gone for good.
+    public struct DisabledWebhook: Sendable, Codable, Hashable {
+        public var business: String
+        public var webhook: String
+        public var since: Date
+        /// What the receiver answered.
+        public var reason: String
+    }
 }
 
 /// A manual action's answer.

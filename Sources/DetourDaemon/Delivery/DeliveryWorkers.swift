@@ -23,14 +23,23 @@ public struct DeliveryWorkers: Service {
     let drainDeadline: Duration
     let idlePoll: Duration
     let now: @Sendable () -> Date
+    let heartbeats: Heartbeats?
+    let stallLimit: Duration
 
+    /// - Parameters:
+    ///   - heartbeats: each channel's loop beats there as it turns (`delivery.email`, …), for the watchdog and `/healthz`.
+    ///   - stallLimit: how long a loop may go without turning before it counts as stuck.
     public init(coordinator: FailoverCoordinator, store: any Store, settings: DeliverySettings, owner: String, wake: WakeSignal,
                 metrics: DetourMetrics, logger: Logger, drainDeadline: Duration = .seconds(20), idlePoll: Duration = .milliseconds(500),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() }, heartbeats: Heartbeats? = nil, stallLimit: Duration = .seconds(20)) {
         self.coordinator = coordinator; self.store = store; self.settings = settings; self.owner = owner; self.wake = wake
         self.metrics = metrics; self.logger = logger; self.retry = RetryPolicy(settings: settings)
         self.drainDeadline = drainDeadline; self.idlePoll = idlePoll; self.now = now
+        self.heartbeats = heartbeats; self.stallLimit = stallLimit
     }
+
+    /// The name a channel's loop beats under in `Heartbeats`.
+    static func loopName(_ kind: ChannelKind) -> String { "delivery.\(kind.rawValue)" }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -63,8 +72,12 @@ public struct DeliveryWorkers: Service {
         let lease = settings.lease.duration
         let inFlight = InFlight()
         let finished = WakeSignal()
+        let loopName = Self.loopName(kind)
+        heartbeats?.register(loopName, limit: stallLimit)
+        defer { heartbeats?.unregister(loopName) }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                heartbeats?.beat(loopName)
                 let generations = (wake.generation, finished.generation)
                 let free = limit - inFlight.count
                 var claimed: [DeliveryRecord] = []
@@ -91,6 +104,7 @@ public struct DeliveryWorkers: Service {
                                          timeout: idlePoll)
             }
             // Draining: in-flight sends get until the deadline, then are cancelled (their leases are released after).
+            heartbeats?.unregister(loopName)
             let until = ContinuousClock.now + drainDeadline
             while inFlight.count > 0 {
                 if ContinuousClock.now >= until {
@@ -132,12 +146,36 @@ public struct DeliveryWorkers: Service {
         case .retry(let error, let at): log.warning("delivery failed; will retry", metadata: ["error": "\(error)", "delivery.retry_at": "\(at)"])
         case .dead(let error): log.error("delivery gave up", metadata: ["error": "\(error)", "delivery.attempts": "\(d.attempts)"])
         }
-        do {
-            if try await !store.complete(d.id, owner: owner, outcome: outcome, now: now()) {
-                log.warning("lease was lost before the outcome was recorded; another worker owns this delivery now")
+        await record(outcome, of: d, log: log)
+    }
+
+    /// Records an outcome. When the store cannot take it (disk full, database locked for long), the
+    /// outcome is kept in memory and the write retried with backoff, so a message that went out is
+    /// not sent again when its lease expires. Gives up only when the task is cancelled (shutdown past
+    /// its deadline); the lease then expires and the delivery is attempted again.
+    func record(_ outcome: DeliveryOutcome, of d: DeliveryRecord, log: Logger) async {
+        var wait = Duration.milliseconds(100)
+        var failures = 0
+        while true {
+            do {
+                if try await !store.complete(d.id, owner: owner, outcome: outcome, now: now()) {
+                    log.warning("lease was lost before the outcome was recorded; another worker owns this delivery now")
+                } else if failures > 0 {
+                    log.notice("delivery outcome recorded after the store recovered", metadata: ["store.failures": "\(failures)"])
+                }
+                return
+            } catch {
+                failures += 1
+                if failures == 1 {
+                    log.error("cannot record a delivery outcome; keeping it in memory and retrying", metadata: ["error": "\(error)"])
+                }
+                do { try await Task.sleep(for: wait) } catch {
+                    log.error("delivery outcome not recorded before shutdown; it is attempted again when its lease expires",
+                              metadata: ["error": "\(error)"])
+                    return
+                }
+                wait = min(wait * 2, .seconds(5))
             }
-        } catch {
-            log.error("cannot record a delivery outcome; it will be retried when its lease expires", metadata: ["error": "\(error)"])
         }
     }
 

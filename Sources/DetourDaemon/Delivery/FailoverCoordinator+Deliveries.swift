@@ -43,12 +43,17 @@ extension FailoverCoordinator {
             message: text, contacts: policy.contacts,
             recipientName: isEmail ? d.recipientName : nil, recipientEmail: isEmail ? d.target : nil,
             locale: isEmail ? d.locale : nil,
-            unsubscribeURL: isEmail ? links.url(business: policy.business, email: d.target) : nil)
-        return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d), recipient: d.target, context: context))
+            unsubscribeURL: isEmail ? links.url(business: policy.business, email: d.target) : nil,
+            eventSequence: d.eventSequence)
+        return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d, install: installID), recipient: d.target, context: context))
     }
 
-    /// The id receivers see (email Message-ID, webhook-id): the same for every attempt of one delivery.
-    static func messageID(_ d: DeliveryRecord) -> String { "detour-\(d.incident)-\(d.eventSequence)-\(d.id)" }
+    /// The id receivers see (email Message-ID, webhook-id): the same for every attempt of one delivery,
+    /// and never the same for two deliveries, even of two state databases (the install id is random
+    /// per database), so a receiver that drops duplicates never drops a new notice.
+    static func messageID(_ d: DeliveryRecord, install: String) -> String {
+        "detour-\(install.prefix(16))-\(d.incident)-\(d.eventSequence)-\(d.id)"
+    }
 
     /// Keeps the banners of open incidents from expiring.
     func renewBanners() async {

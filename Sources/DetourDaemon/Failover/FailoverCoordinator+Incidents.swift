@@ -12,7 +12,7 @@ extension FailoverCoordinator {
         }
         let unsubscribed = try await store.unsubscribed(business: business)
         let deliveries = planner.plan(policy: policy, sequence: 1, event: .opened, unsubscribed: unsubscribed,
-                                      emailCounts: [:], disabledWebhooks: disabledWebhooks[business] ?? [])
+                                      emailCounts: [:], disabledWebhooks: disabledWebhookNames(business))
         let record = try await store.openIncident(
             NewIncident(business: business, origin: origin, openedBy: by, reason: reason, platforms: platforms,
                         policyVersion: version, openedAt: at),
@@ -35,7 +35,7 @@ extension FailoverCoordinator {
         let counts = try await lowercasedCounts(incident)
         let deliveries = planner.plan(policy: policy, sequence: sequence, event: .opened,
                                       unsubscribed: try await store.unsubscribed(business: policy.business),
-                                      emailCounts: counts, disabledWebhooks: disabledWebhooks[policy.business] ?? [])
+                                      emailCounts: counts, disabledWebhooks: disabledWebhookNames(policy.business))
         let record = try await store.recordEvent(.reopen(incident: incident, at: at, reason: reason, platforms: platforms),
                                                  deliveries: deliveries, audit: nil)
         incidentCache[record.id] = record
@@ -56,7 +56,7 @@ extension FailoverCoordinator {
             deliveries = planner.plan(policy: policy, sequence: current.eventSequence + 1, event: .resolved,
                                       unsubscribed: try await store.unsubscribed(business: business),
                                       emailCounts: try await lowercasedCounts(incident),
-                                      disabledWebhooks: disabledWebhooks[business] ?? [])
+                                      disabledWebhooks: disabledWebhookNames(business))
         }
         let record = try await store.recordEvent(.resolve(incident: incident, at: at, by: by, reason: reason),
                                                  deliveries: deliveries, audit: audit)
@@ -85,7 +85,12 @@ extension FailoverCoordinator {
     // MARK: - Manual actions (from the control socket)
 
     /// `detour failover start`: opens at once (no grace) and holds until stopped by hand.
-    public func startFailover(business: BusinessID, platforms: [PlatformID], reason: String, by: String) async throws -> String {
+    ///
+    /// Within the policy's `cooldown` after the last incident was resolved, it continues that incident
+    /// (as the probes' own restart does), so `max_per_customer` still holds and customers already told
+    /// are not told again; `newIncident` opens a new one regardless.
+    public func startFailover(business: BusinessID, platforms: [PlatformID], reason: String, by: String,
+                              newIncident: Bool = false) async throws -> String {
         guard let policy = policies[business] else { throw CommandError.unknownBusiness(business, known: policies.keys.sorted()) }
         let unknown = platforms.filter { config.daemon.platforms[$0] == nil }
         if !unknown.isEmpty {
@@ -111,8 +116,27 @@ extension FailoverCoordinator {
             return "incident \(latest.id) of \(policy.displayName) is already failed over by hand"
         }
         let named = platforms.isEmpty ? policy.dependsOn : platforms
+        if !newIncident, let last = latest[business], let resolvedAt = last.resolvedAt,
+           at.timeIntervalSince(resolvedAt) < policy.cooldown.seconds {
+            try await continueByHand(last.id, policy: policy, platforms: named, reason: reason, by: by, at: at)
+            let ago = Int(at.timeIntervalSince(resolvedAt).rounded())
+            return "incident \(last.id) of \(policy.displayName) was resolved \(ago)s ago, within its cooldown (\(policy.cooldown)): "
+                + "it is reopened and held by hand, and customers get no more than max_per_customer emails for it. "
+                + "Stop it with `detour failover stop --business \(business)`; `--new-incident` opens a new incident instead"
+        }
         let record = try await open(business, origin: .manual, by: by, platforms: named, reason: reason, at: at, audit: nil)
         return "incident \(record.id) opened for \(policy.displayName) (\(named.map(\.rawValue).joined(separator: ", "))); customers are being told. Stop it with `detour failover stop --business \(business)`"
+    }
+
+    /// Reopens a recently resolved incident for a manual failover: queues what the policy still
+    /// allows (the cap per customer counts every email of the incident), then marks it held by hand.
+    func continueByHand(_ incident: Int64, policy: Policy, platforms: [PlatformID], reason: String, by: String, at: Date) async throws {
+        try await reopen(incident, policy: policy, platforms: platforms, reason: reason, at: at)
+        let record = try await store.recordEvent(.takeOver(incident: incident, by: by, reason: reason), deliveries: [],
+                                                 audit: AuditEntry(at: at, actor: by, action: "failover.continue", business: policy.business,
+                                                                   incident: incident, detail: "manual failover within the cooldown continues the incident: \(reason)"))
+        incidentCache[record.id] = record
+        noteIncident(policy.business, incident: record.engineView)
     }
 
     /// `detour failover stop`: resolves the business's open incident and sends the all-clear.
@@ -178,19 +202,24 @@ extension FailoverCoordinator {
     func policyForDelivery(_ business: BusinessID) -> Policy? { policies[business] ?? retired[business] }
 
     func disableWebhook(_ name: String, business: BusinessID, reason: String) async {
-        guard disabledWebhooks[business, default: []].insert(name).inserted else { return }
+        guard disabledWebhooks[business]?[name] == nil else { return }
+        disabledWebhooks[business, default: [:]][name] = StatusReport.DisabledWebhook(business: business.rawValue, webhook: name,
+                                                                                     since: now(), reason: reason)
+        metrics.setDisabledWebhooks(disabledWebhooks.values.reduce(0) { $0 + $1.count })
         logger.error("webhook disabled until its policy changes", metadata: ["business": "\(business)", "webhook.name": "\(name)", "error": "\(reason)"])
         try? await store.appendAudit(AuditEntry(at: now(), actor: "detour", action: "endpoint.disabled", business: business, incident: nil,
                                                 detail: "webhook \(name): \(reason); it stays disabled until its policy changes"))
     }
 
-    func isWebhookDisabled(_ name: String, business: BusinessID) -> Bool { disabledWebhooks[business]?.contains(name) ?? false }
+    func isWebhookDisabled(_ name: String, business: BusinessID) -> Bool { disabledWebhooks[business]?[name] != nil }
+    func disabledWebhookNames(_ business: BusinessID) -> Set<String> { Set(disabledWebhooks[business].map { Array($0.keys) } ?? []) }
 
     func retire(_ business: BusinessID, policy: Policy) { retired[business] = policy }
     func setPolicies(_ list: [Policy], versions: [BusinessID: Int64]) {
         for p in list {
             if let old = policies[p.business], old.source.contentHash != p.source.contentHash { disabledWebhooks[p.business] = nil }
         }
+        metrics.setDisabledWebhooks(disabledWebhooks.values.reduce(0) { $0 + $1.count })
         policies = Dictionary(list.map { ($0.business, $0) }, uniquingKeysWith: { a, _ in a })
         for p in list { retired[p.business] = nil }
         policyVersions = versions

@@ -2,32 +2,63 @@ import DetourChannels
 import DetourConfig
 import DetourCore
 import DetourStore
+import Dispatch
 import Foundation
 
 extension FailoverCoordinator {
     /// Validates every file again and swaps the configuration in one step. A broken file keeps the
     /// running configuration; the errors are logged, audited and shown by `detour status`.
+    ///
+    /// The files are read and checked, and the new channels built, off the deciding actor (on a
+    /// thread of their own), so probes, decisions, deliveries and the CLI go on meanwhile: a huge
+    /// audience or a slow disk delays only the reload. Then the new configuration is swapped in
+    /// whole. Reloads run one at a time, in the order asked.
     @discardableResult
-    public func reload(configPath: String, environment: [String: String], by: String) async -> ReloadReport {
+    public nonisolated func reload(configPath: String, environment: [String: String], by: String) async -> ReloadReport {
+        await reloads.run { await self.loadAndSwap(configPath: configPath, environment: environment, by: by) }
+    }
+
+    private nonisolated func loadAndSwap(configPath: String, environment: [String: String], by: String) async -> ReloadReport {
         let at = now()
         // Parsing and validating touched code the running daemon does not need again.
         defer { StartupPages.release(logger: logger, reason: "reload") }
-        let (loaded, diagnostics) = ConfigValidation.load(configPath: configPath, environment: environment)
-        guard let loaded else {
-            let errors = diagnostics.errors
-            let shown = errors.prefix(5).map(\.description).joined(separator: "\n")
-            let more = errors.count > 5 ? "\n… and \(errors.count - 5) more; run `detour policy check --config \(configPath)`" : ""
-            lastReload = ReloadReport(at: at, ok: false,
-                                      message: "reload refused, the running configuration is kept: \(errors.count) error\(errors.count == 1 ? "" : "s")\n\(shown)\(more)")
-            metrics.reloadResult(success: false)
-            logger.error("configuration reload refused; keeping the running configuration", metadata: [
-                "config.file": "\(configPath)", "config.errors": "\(errors.count)",
-                "config.first_error": "\(errors.first?.description ?? "")",
-            ])
-            try? await store.appendAudit(AuditEntry(at: at, actor: by, action: "policy.rejected", business: nil, incident: nil,
-                                                    detail: errors.prefix(5).map(\.description).joined(separator: "; ")))
-            return lastReload
-        }
+        let (loaded, diagnostics) = await ConfigValidation.loadOffThread(configPath: configPath, environment: environment)
+        guard let loaded else { return await refuse(diagnostics, configPath: configPath, by: by, at: at) }
+        let retiredAfter = await retiredAfterSwapping(to: loaded.policies)
+        let channels = await ChannelSet(policies: loaded.policies + retiredAfter, daemon: loaded.daemon, pools: pools, http: http,
+                                        bannerState: bannerState, logger: logger)
+        return await swap(to: loaded, channels: channels, configPath: configPath, by: by, at: at)
+    }
+
+    /// The policies kept only to finish open incidents once `policies` are in force.
+    private func retiredAfterSwapping(to list: [Policy]) -> [Policy] {
+        let kept = Set(list.map(\.business))
+        var after = retired
+        for (business, policy) in policies where !kept.contains(business) { after[business] = policy }
+        for business in kept { after[business] = nil }
+        return Array(after.values)
+    }
+
+    private func refuse(_ diagnostics: Diagnostics, configPath: String, by: String, at: Date) async -> ReloadReport {
+        let errors = diagnostics.errors
+        let shown = errors.prefix(5).map(\.description).joined(separator: "\n")
+        let more = errors.count > 5 ? "\n… and \(errors.count - 5) more; run `detour policy check --config \(configPath)`" : ""
+        lastReload = ReloadReport(at: at, ok: false,
+                                  message: "reload refused, the running configuration is kept: \(errors.count) error\(errors.count == 1 ? "" : "s")\n\(shown)\(more)")
+        metrics.reloadResult(success: false)
+        logger.error("configuration reload refused; keeping the running configuration", metadata: [
+            "config.file": "\(configPath)", "config.errors": "\(errors.count)",
+            "config.first_error": "\(errors.first?.description ?? "")",
+        ])
+        try? await store.appendAudit(AuditEntry(at: at, actor: by, action: "policy.rejected", business: nil, incident: nil,
+                                                detail: errors.prefix(5).map(\.description).joined(separator: "; ")))
+        return lastReload
+    }
+
+    /// Puts a loaded configuration in force: policy versions and audit entries, the engine, the
+    /// probes, the channels, and banners that must show the new text.
+    private func swap(to loaded: LoadedConfiguration, channels newChannels: ChannelSet, configPath: String, by: String,
+                      at: Date) async -> ReloadReport {
         var notes: [String] = []
         let old = config
         if old.daemon.statePath != loaded.daemon.statePath || old.daemon.http != loaded.daemon.http || old.daemon.control != loaded.daemon.control {
@@ -71,14 +102,16 @@ extension FailoverCoordinator {
             tracker.update(platforms: Array(loaded.daemon.platforms.values), at: at)
             onPlatformsChanged?(loaded.daemon)
         }
-        let retiredPolicies = Array(retiredPolicyList)
-        channels = await ChannelSet(policies: loaded.policies + retiredPolicies, daemon: loaded.daemon, pools: pools, http: http,
-                                    bannerState: bannerState, logger: logger)
+        metrics.watch(Array(loaded.daemon.platforms.keys))
+        channels = newChannels
         for (business, publisher) in channels.bannerPublishers where old.policy(business) == nil {
             try? await publisher.prepare()
         }
         let decisions = engine.replacePolicies(loaded.policies, now: at)
         for decision in decisions { await apply(decision, at: at) }
+        // Customers see the banner now: an open incident's banner shows the policy's current text.
+        let edited = loaded.policies.filter { p in old.policy(p.business).map { $0.source.contentHash != p.source.contentHash } ?? false }
+        await republishOpenBanners(Set(edited.map(\.business)))
 
         let summary = "\(loaded.policies.count) policies (\(added) new, \(changed) changed, \(removed) removed)"
         lastReload = ReloadReport(at: at, ok: true, message: ([summary] + notes).joined(separator: "; "))
@@ -89,10 +122,36 @@ extension FailoverCoordinator {
     }
 
     var retiredPolicyList: [Policy] { Array(retired.values) }
+
+    /// Renders again, from the policy in force, the banner of each of `businesses` whose incident is open.
+    func republishOpenBanners(_ businesses: Set<BusinessID>) async {
+        for business in businesses.sorted() {
+            guard let incident = latest[business], incident.isOpen else { continue }
+            let filter = DeliveryFilter(business: business, incident: incident.id, channel: .banner, limit: 1)
+            guard let last = try? await store.deliveries(filter).first, last.event == .opened,
+                  case .send(let channel, let message) = await prepare(last) else { continue }
+            do {
+                _ = try await channel.deliver(message)
+                logger.notice("banner shows the reloaded text", metadata: ["business": "\(business)", "incident.id": "\(incident.id)"])
+            } catch {
+                logger.error("cannot show the reloaded text on the banner", metadata: ["business": "\(business)", "error": "\(error)"])
+            }
+        }
+    }
 }
 
 /// Loading the configuration as the daemon does: every file, plus the templates policies name.
 public enum ConfigValidation {
+    /// `load` on a thread of its own, never on the task pool: reading files may block (a slow disk,
+    /// a huge audience) and must not hold up the daemon's other work.
+    public static func loadOffThread(configPath: String, environment: [String: String]) async -> (LoadedConfiguration?, Diagnostics) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: load(configPath: configPath, environment: environment))
+            }
+        }
+    }
+
     public static func load(configPath: String, environment: [String: String]) -> (LoadedConfiguration?, Diagnostics) {
         let (loaded, diagnostics) = ConfigLoader(environment: environment).load(configPath: configPath)
         for policy in loaded?.policies ?? [] {

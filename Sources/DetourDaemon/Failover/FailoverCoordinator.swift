@@ -19,6 +19,8 @@ public actor FailoverCoordinator {
     let links: UnsubscribeLinks
     let now: @Sendable () -> Date
     let wakeWorkers: @Sendable () -> Void
+    /// The state database's random id: part of every Message-ID and webhook-id.
+    let installID: String
 
     var config: LoadedConfiguration
     /// Policies in force, and those of businesses removed while an incident was open (kept to send the all-clear).
@@ -31,12 +33,15 @@ public actor FailoverCoordinator {
     var latest: [BusinessID: BusinessIncident] = [:]
     var overrideRecords: [OverrideRecord] = []
     var channels: ChannelSet
-    var disabledWebhooks: [BusinessID: Set<String>] = [:]
+    /// Webhooks that answered 410, until a reload changes their policy.
+    var disabledWebhooks: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
     var incidentCache: [Int64: IncidentRecord] = [:]
     var lastReload: ReloadReport
     let pools: SMTPPools
     let http: CurlHTTPClient
     let bannerState: BannerState
+    /// Runs reloads one at a time.
+    let reloads = OneAtATime()
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
@@ -53,8 +58,10 @@ public actor FailoverCoordinator {
         self.logger = logger
         self.now = now
         self.wakeWorkers = wakeWorkers
+        self.installID = store.installID
         let at = now()
         tracker = HealthTracker(platforms: Array(config.daemon.platforms.values), start: at)
+        metrics.watch(Array(config.daemon.platforms.keys))
         for policy in config.policies { policies[policy.business] = policy }
         var latest: [BusinessID: BusinessIncident] = [:]
         for record in try await store.latestIncidents() {
@@ -158,7 +165,9 @@ public actor FailoverCoordinator {
                 guard let policy = policies[business] else { return }
                 try await reopen(incident, policy: policy, platforms: platforms, reason: reason, at: at)
             case .resolve(let business, let incident, let reason):
-                try await resolve(incident, business: business, by: "probes", reason: reason, at: at)
+                // A business whose policy a reload removed is resolved by that reload, not by the probes.
+                let by = policies[business] == nil ? "reload" : "probes"
+                try await resolve(incident, business: business, by: by, reason: reason, at: at)
             }
         } catch {
             logger.error("cannot apply a failover decision", metadata: ["business": "\(decision.business)", "error": "\(error)"])
@@ -185,5 +194,20 @@ extension IncidentRecord {
 extension Policy {
     func version(at: Date) -> PolicyVersion {
         PolicyVersion(business: business, file: source.file, contentHash: source.contentHash, loadedAt: at)
+    }
+}
+
+/// Runs operations one after another, each after the previous one has finished, in the order asked.
+actor OneAtATime {
+    private var last: Task<Void, Never>?
+
+    func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T {
+        let previous = last
+        let task = Task<T, Never> {
+            await previous?.value
+            return await operation()
+        }
+        last = Task { _ = await task.value }
+        return await task.value
     }
 }

@@ -1,6 +1,8 @@
 import DetourCore
 import DetourStore
+import Foundation
 import Prometheus
+import Synchronization
 
 /// The daemon's Prometheus metrics, served at `/metrics`: deliveries by channel and outcome,
 /// platform states, queue depth, incidents, probe rounds and config reloads.
@@ -30,8 +32,23 @@ public final class DetourMetrics: Sendable {
     /// Upper bounds of the delivery-duration histogram, in seconds.
     static let deliveryBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// What `/metrics` adds about the process itself (memory, CPU, descriptors, start time).
+    let process: ProcessMetrics
+
+    /// - Parameters:
+    ///   - platforms: every watched platform: each gets a `detour_platform_state` series (state
+    ///     `unknown`) from the start, so "Detour cannot see anything" can be alerted on.
+    ///   - version: the binary's version, for `detour_build_info`.
+    ///   - startTime: when the process started (seconds since 1970).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), platforms: [PlatformID] = [],
+                version: String = BuildInfo.version, startTime: Double = Date().timeIntervalSince1970) {
         self.registry = registry
+        self.process = ProcessMetrics(startTime: startTime)
+        registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", version)]).set(to: 1)
+        watch(platforms)
+        leasesHeld().set(to: 0)
+        oldestDueAge().set(to: 0)
+        webhooksDisabled().set(to: 0)
         for channel in ChannelKind.allCases {
             for outcome in Outcome.allCases { _ = deliveries(channel, outcome) }
             _ = deliverySeconds(channel)
@@ -51,11 +68,32 @@ public final class DetourMetrics: Sendable {
 
     /// The tracker decided `platform` is now `state`: that state's series becomes 1, the others 0.
     public func setPlatformState(_ platform: PlatformID, _ state: PlatformState) {
+        known.withLock { _ = $0.insert(platform) }
         for candidate in PlatformState.allCases {
             registry.makeGauge(descriptor: Self.platformState, labels: [
                 ("platform", platform.rawValue), ("state", candidate.rawValue),
             ]).set(to: candidate == state ? 1 : 0)
         }
+    }
+
+    /// Gives every platform in `platforms` that has no series yet one, in state `unknown`.
+    public func watch(_ platforms: [PlatformID]) {
+        for platform in platforms where known.withLock({ !$0.contains(platform) }) {
+            setPlatformState(platform, .unknown)
+        }
+    }
+    private let known = Mutex<Set<PlatformID>>([])
+
+    /// The outbox as it is now: deliveries by state, leases held, and how long the oldest due delivery has waited.
+    public func setOutbox(depth: [DeliveryState: Int], leasesHeld held: Int, oldestDueAge: Double) {
+        setQueueDepth(depth)
+        leasesHeld().set(to: Double(held))
+        self.oldestDueAge().set(to: max(0, oldestDueAge))
+    }
+
+    /// How many webhooks are disabled (after an HTTP 410) until their policy changes.
+    public func setDisabledWebhooks(_ count: Int) {
+        webhooksDisabled().set(to: Double(count))
     }
 
     /// How many deliveries are in each state; states missing from `depth` are 0.
@@ -85,7 +123,7 @@ public final class DetourMetrics: Sendable {
 
     /// The metrics in the Prometheus text exposition format.
     public func render() -> String {
-        registry.emitToString()
+        registry.emitToString() + process.render()
     }
 
     // MARK: - The metrics
@@ -102,6 +140,9 @@ public final class DetourMetrics: Sendable {
         registry.makeGauge(descriptor: Self.queueDepth, labels: [("state", state.rawValue)])
     }
 
+    private func leasesHeld() -> Gauge { registry.makeGauge(descriptor: Self.leasesHeld) }
+    private func oldestDueAge() -> Gauge { registry.makeGauge(descriptor: Self.oldestDueAge) }
+    private func webhooksDisabled() -> Gauge { registry.makeGauge(descriptor: Self.webhooksDisabled) }
     private func incidentsOpened() -> Counter { registry.makeCounter(descriptor: Self.incidentsOpened) }
     private func incidentsOpen() -> Gauge { registry.makeGauge(descriptor: Self.incidentsOpen) }
     private func configReload() -> Gauge { registry.makeGauge(descriptor: Self.configReload) }
@@ -127,6 +168,18 @@ public final class DetourMetrics: Sendable {
     }
     private static var queueDepth: MetricNameDescriptor {
         name("queue_depth", help: "Deliveries in the outbox by state.")
+    }
+    private static var buildInfo: MetricNameDescriptor {
+        name("build_info", help: "Always 1; the version label says which Detour is running.")
+    }
+    private static var leasesHeld: MetricNameDescriptor {
+        name("delivery_leases_held", help: "Deliveries claimed by a worker whose lease has not expired (in flight).")
+    }
+    private static var oldestDueAge: MetricNameDescriptor {
+        name("oldest_due_delivery_age", unit: "seconds", help: "How long the oldest delivery that is due and not claimed has waited; 0 when none.")
+    }
+    private static var webhooksDisabled: MetricNameDescriptor {
+        name("webhooks_disabled", help: "Webhooks disabled after an HTTP 410, until their policy changes.")
     }
     private static var incidentsOpen: MetricNameDescriptor {
         name("incidents_open", help: "Incidents open now.")

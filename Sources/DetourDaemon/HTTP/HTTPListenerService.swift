@@ -10,8 +10,8 @@ import ServiceLifecycle
 ///
 /// - `GET/HEAD/OPTIONS /banner/BUSINESS.json|.js`: the banner a site embeds (`BannerEndpoint`).
 /// - `GET/OPTIONS /banner/BUSINESS/events`: server-sent events with each new banner (`BannerEventStream`).
-/// - `GET /healthz`: 200 while the process serves requests. `GET /readyz`: 200 once the daemon is
-///   ready, 503 before.
+/// - `GET /healthz`: 200 while the decision loop and the delivery loops turn (`Heartbeats`); 503
+///   naming the stuck loop otherwise. `GET /readyz`: 200 once the daemon is ready, 503 before.
 /// - `GET /metrics`: Prometheus text from `DetourMetrics`.
 /// - `GET/POST /unsubscribe`: the signed links from emails (`UnsubscribeLinks`).
 ///
@@ -22,12 +22,14 @@ public struct HTTPListenerService: Service {
     private let banner: BannerEndpoint
     private let metrics: DetourMetrics
     private let readiness: @Sendable () async -> Bool
+    private let stalls: @Sendable () -> [Heartbeats.Stall]
     private let unsubscribe: UnsubscribePage
     private let logger: Logger
     private let onServerRunning: (@Sendable (Int) async -> Void)?
 
     /// - Parameters:
     ///   - readiness: whether the daemon is ready to serve (config loaded, store open, probes started).
+    ///   - stalls: the daemon loops that are stuck now; `/healthz` is 503 while there is one.
     ///   - unsubscribe: checks the links in unsubscribe requests.
     ///   - onUnsubscribe: records that an address left a business's audience; a throw becomes a 500
     ///     asking the customer to try again.
@@ -38,6 +40,7 @@ public struct HTTPListenerService: Service {
         banners: BannerState,
         metrics: DetourMetrics,
         readiness: @escaping @Sendable () async -> Bool,
+        stalls: @escaping @Sendable () -> [Heartbeats.Stall] = { [] },
         unsubscribe: UnsubscribeLinks,
         onUnsubscribe: @escaping @Sendable (BusinessID, String) async throws -> Void,
         logger: Logger,
@@ -48,6 +51,7 @@ public struct HTTPListenerService: Service {
         self.banner = BannerEndpoint(state: banners)
         self.metrics = metrics
         self.readiness = readiness
+        self.stalls = stalls
         self.unsubscribe = UnsubscribePage(links: unsubscribe, onUnsubscribe: onUnsubscribe, logger: logger)
         self.logger = logger
         self.onServerRunning = onServerRunning
@@ -105,8 +109,11 @@ public struct HTTPListenerService: Service {
                 }
             }
         }
+        let stalls = self.stalls
         router.get("/healthz") { _, _ in
-            Self.text(200, "ok\n")
+            let stuck = stalls()
+            return stuck.isEmpty ? Self.text(200, "ok\n")
+                : Self.text(503, "stalled: " + stuck.map(\.description).joined(separator: "; ") + "\n")
         }
         router.get("/readyz") { _, _ in
             await readiness() ? Self.text(200, "ready\n") : Self.text(503, "starting\n")
