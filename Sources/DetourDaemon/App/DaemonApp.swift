@@ -58,10 +58,13 @@ public struct DaemonApp: Sendable {
         let wake = WakeSignal()
         let notifier = SystemdNotifier(environment: environment)
 
-        let coordinator = try await FailoverCoordinator(
-            config: config, store: store, metrics: metrics, links: links, pools: pools, http: http, bannerState: bannerState,
-            logger: logger, wakeWorkers: { wake.signal() })
+        let desk = await DeliveryDesk(snapshot: PolicySnapshot(policies: config.policies, retired: [], daemon: daemon), store: store,
+                                      pools: pools, http: http, bannerState: bannerState, links: links, metrics: metrics, logger: logger)
+        let coordinator = try await FailoverCoordinator(config: config, store: store, metrics: metrics, desk: desk, logger: logger,
+                                                        wakeWorkers: { wake.signal() })
         try await coordinator.recover()
+        // Banners: the HTTP endpoints and the files show what the store says.
+        await desk.prepareBanners()
 
         let ready = ReadyFlag()
         let controlPath = daemon.control.path
@@ -95,9 +98,10 @@ public struct DaemonApp: Sendable {
         var services: [any Service] = [
             httpService,
             ProbeService(coordinator: coordinator, client: http, initial: daemon, logger: logger),
-            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, bannerRenewal: .seconds(300),
-                          heartbeats: heartbeats, stallLimit: stallLimit, logger: logger),
-            DeliveryWorkers(coordinator: coordinator, store: store, settings: daemon.delivery, owner: owner, wake: wake,
+            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, clock: ContinuousClock(),
+                          heartbeats: heartbeats, stallLimit: stallLimit),
+            BannerRenewalService(desk: desk, interval: .seconds(300), clock: ContinuousClock()),
+            DeliveryWorkers(desk: desk, store: store, settings: daemon.delivery, owner: owner, wake: wake,
                             metrics: metrics, logger: logger, heartbeats: heartbeats, stallLimit: stallLimit),
             OutboxGauges(store: store, metrics: metrics, interval: outboxGaugeInterval, clock: ContinuousClock(), logger: logger),
             control,

@@ -45,37 +45,30 @@ struct ProbeService: Service {
     }
 }
 
-/// Evaluates every policy each `interval`, keeps banners from expiring, and keeps systemd's STATUS= current.
+/// Evaluates every policy each `interval` on `clock`, and keeps systemd's STATUS= current.
 /// Beats `decision` in `heartbeats` after every evaluation, so a stuck decision loop is seen.
-struct EngineService: Service {
-    static let loopName = "decision"
+struct EngineService<C: Clock>: Service where C.Duration == Duration {
+    static var loopName: String { "decision" }
     let coordinator: FailoverCoordinator
     let notifier: SystemdNotifier
     let interval: Duration
-    let bannerRenewal: Duration
+    let clock: C
     var heartbeats: Heartbeats? = nil
     var stallLimit: Duration = .seconds(20)
-    let logger: Logger
 
     func run() async throws {
-        var sinceRenewal = Duration.zero
         var sinceStatus = Duration.zero
         heartbeats?.register(Self.loopName, limit: stallLimit)
         defer { heartbeats?.unregister(Self.loopName) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await coordinator.tick()
             heartbeats?.beat(Self.loopName)
-            sinceRenewal += interval
             sinceStatus += interval
-            if sinceRenewal >= bannerRenewal {
-                sinceRenewal = .zero
-                await coordinator.renewBanners()
-            }
             if sinceStatus >= .seconds(5) {
                 sinceStatus = .zero
                 notifier.status(await coordinator.summaryLine())
             }
-            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { break }
         }
     }
 }

@@ -12,7 +12,7 @@ import Synchronization
 /// up another. On graceful shutdown the workers stop claiming, give in-flight sends `drainDeadline`
 /// to finish, and hand back the leases of whatever is left so the next start takes it over at once.
 public struct DeliveryWorkers: Service {
-    let coordinator: FailoverCoordinator
+    let desk: DeliveryDesk
     let store: any Store
     let settings: DeliverySettings
     let owner: String
@@ -29,10 +29,10 @@ public struct DeliveryWorkers: Service {
     /// - Parameters:
     ///   - heartbeats: each channel's loop beats there as it turns (`delivery.email`, …), for the watchdog and `/healthz`.
     ///   - stallLimit: how long a loop may go without turning before it counts as stuck.
-    public init(coordinator: FailoverCoordinator, store: any Store, settings: DeliverySettings, owner: String, wake: WakeSignal,
+    public init(desk: DeliveryDesk, store: any Store, settings: DeliverySettings, owner: String, wake: WakeSignal,
                 metrics: DetourMetrics, logger: Logger, drainDeadline: Duration = .seconds(20), idlePoll: Duration = .milliseconds(500),
                 now: @escaping @Sendable () -> Date = { Date() }, heartbeats: Heartbeats? = nil, stallLimit: Duration = .seconds(20)) {
-        self.coordinator = coordinator; self.store = store; self.settings = settings; self.owner = owner; self.wake = wake
+        self.desk = desk; self.store = store; self.settings = settings; self.owner = owner; self.wake = wake
         self.metrics = metrics; self.logger = logger; self.retry = RetryPolicy(settings: settings)
         self.drainDeadline = drainDeadline; self.idlePoll = idlePoll; self.now = now
         self.heartbeats = heartbeats; self.stallLimit = stallLimit
@@ -125,7 +125,7 @@ public struct DeliveryWorkers: Service {
         log[metadataKey: "channel"] = "\(d.channel.rawValue)"
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
-                switch await coordinator.prepare(d) {
+        switch await desk.prepare(d) {
         case .superseded(let why):
             outcome = .sent(reply: "skipped: \(why)")
         case .fail(let error):
@@ -181,7 +181,7 @@ public struct DeliveryWorkers: Service {
 
     private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> DeliveryOutcome {
         if error.disablesEndpoint {
-            await coordinator.disableWebhook(d.target, business: d.business, reason: error.message)
+            await desk.disableWebhook(d.target, business: d.business, reason: error.message)
             return .dead(error: error.description)
         }
         guard error.retryable else { return .dead(error: error.description) }

@@ -12,12 +12,12 @@ extension FailoverCoordinator {
         }
         let unsubscribed = try await store.unsubscribed(business: business)
         let deliveries = planner.plan(policy: policy, sequence: 1, event: .opened, unsubscribed: unsubscribed,
-                                      emailCounts: [:], disabledWebhooks: disabledWebhookNames(business))
+                                      emailCounts: [:], disabledWebhooks: desk.disabledWebhookNames(business))
         let record = try await store.openIncident(
             NewIncident(business: business, origin: origin, openedBy: by, reason: reason, platforms: platforms,
                         policyVersion: version, openedAt: at),
             deliveries: deliveries, audit: audit)
-        incidentCache[record.id] = record
+        desk.noteIncident(record)
         noteIncident(business, incident: record.engineView)
         metrics.incidentOpened()
         logger.notice("incident opened", metadata: [
@@ -35,10 +35,10 @@ extension FailoverCoordinator {
         let counts = try await lowercasedCounts(incident)
         let deliveries = planner.plan(policy: policy, sequence: sequence, event: .opened,
                                       unsubscribed: try await store.unsubscribed(business: policy.business),
-                                      emailCounts: counts, disabledWebhooks: disabledWebhookNames(policy.business))
+                                      emailCounts: counts, disabledWebhooks: desk.disabledWebhookNames(policy.business))
         let record = try await store.recordEvent(.reopen(incident: incident, at: at, reason: reason, platforms: platforms),
                                                  deliveries: deliveries, audit: nil)
-        incidentCache[record.id] = record
+        desk.noteIncident(record)
         noteIncident(policy.business, incident: record.engineView)
         logger.notice("incident reopened within the cooldown", metadata: [
             "business": "\(policy.business)", "incident.id": "\(incident)", "incident.reason": "\(reason)",
@@ -56,11 +56,11 @@ extension FailoverCoordinator {
             deliveries = planner.plan(policy: policy, sequence: current.eventSequence + 1, event: .resolved,
                                       unsubscribed: try await store.unsubscribed(business: business),
                                       emailCounts: try await lowercasedCounts(incident),
-                                      disabledWebhooks: disabledWebhookNames(business))
+                                      disabledWebhooks: desk.disabledWebhookNames(business))
         }
         let record = try await store.recordEvent(.resolve(incident: incident, at: at, by: by, reason: reason),
                                                  deliveries: deliveries, audit: audit)
-        incidentCache[record.id] = record
+        desk.noteIncident(record)
         noteIncident(business, incident: policies[business] == nil ? nil : record.engineView)
         logger.notice("incident resolved", metadata: [
             "business": "\(business)", "incident.id": "\(incident)", "incident.resolved_by": "\(by)",
@@ -109,7 +109,7 @@ extension FailoverCoordinator {
                 let record = try await store.recordEvent(.takeOver(incident: latest.id, by: by, reason: reason), deliveries: [],
                                                          audit: AuditEntry(at: at, actor: by, action: "failover.takeover", business: business,
                                                                            incident: latest.id, detail: reason))
-                incidentCache[record.id] = record
+                desk.noteIncident(record)
                 noteIncident(business, incident: record.engineView)
                 return "incident \(latest.id) of \(policy.displayName) was already open; it is now held by hand until `detour failover stop --business \(business)`"
             }
@@ -135,7 +135,7 @@ extension FailoverCoordinator {
         let record = try await store.recordEvent(.takeOver(incident: incident, by: by, reason: reason), deliveries: [],
                                                  audit: AuditEntry(at: at, actor: by, action: "failover.continue", business: policy.business,
                                                                    incident: incident, detail: "manual failover within the cooldown continues the incident: \(reason)"))
-        incidentCache[record.id] = record
+        desk.noteIncident(record)
         noteIncident(policy.business, incident: record.engineView)
     }
 
@@ -190,36 +190,8 @@ extension FailoverCoordinator {
         metrics.setOpenIncidents(latest.values.filter(\.isOpen).count)
     }
 
-    // MARK: - Used by the delivery workers
-
-    func cachedIncident(_ id: Int64) async throws -> IncidentRecord {
-        if let hit = incidentCache[id] { return hit }
-        guard let record = try await store.incident(id) else { throw StoreError(.notFound, "incident \(id)") }
-        incidentCache[id] = record
-        return record
-    }
-
-    func policyForDelivery(_ business: BusinessID) -> Policy? { policies[business] ?? retired[business] }
-
-    func disableWebhook(_ name: String, business: BusinessID, reason: String) async {
-        guard disabledWebhooks[business]?[name] == nil else { return }
-        disabledWebhooks[business, default: [:]][name] = StatusReport.DisabledWebhook(business: business.rawValue, webhook: name,
-                                                                                     since: now(), reason: reason)
-        metrics.setDisabledWebhooks(disabledWebhooks.values.reduce(0) { $0 + $1.count })
-        logger.error("webhook disabled until its policy changes", metadata: ["business": "\(business)", "webhook.name": "\(name)", "error": "\(reason)"])
-        try? await store.appendAudit(AuditEntry(at: now(), actor: "detour", action: "endpoint.disabled", business: business, incident: nil,
-                                                detail: "webhook \(name): \(reason); it stays disabled until its policy changes"))
-    }
-
-    func isWebhookDisabled(_ name: String, business: BusinessID) -> Bool { disabledWebhooks[business]?[name] != nil }
-    func disabledWebhookNames(_ business: BusinessID) -> Set<String> { Set(disabledWebhooks[business].map { Array($0.keys) } ?? []) }
-
     func retire(_ business: BusinessID, policy: Policy) { retired[business] = policy }
     func setPolicies(_ list: [Policy], versions: [BusinessID: Int64]) {
-        for p in list {
-            if let old = policies[p.business], old.source.contentHash != p.source.contentHash { disabledWebhooks[p.business] = nil }
-        }
-        metrics.setDisabledWebhooks(disabledWebhooks.values.reduce(0) { $0 + $1.count })
         policies = Dictionary(list.map { ($0.business, $0) }, uniquingKeysWith: { a, _ in a })
         for p in list { retired[p.business] = nil }
         policyVersions = versions

@@ -24,19 +24,7 @@ extension FailoverCoordinator {
         defer { StartupPages.release(logger: logger, reason: "reload") }
         let (loaded, diagnostics) = await ConfigValidation.loadOffThread(configPath: configPath, environment: environment)
         guard let loaded else { return await refuse(diagnostics, configPath: configPath, by: by, at: at) }
-        let retiredAfter = await retiredAfterSwapping(to: loaded.policies)
-        let channels = await ChannelSet(policies: loaded.policies + retiredAfter, daemon: loaded.daemon, pools: pools, http: http,
-                                        bannerState: bannerState, logger: logger)
-        return await swap(to: loaded, channels: channels, configPath: configPath, by: by, at: at)
-    }
-
-    /// The policies kept only to finish open incidents once `policies` are in force.
-    private func retiredAfterSwapping(to list: [Policy]) -> [Policy] {
-        let kept = Set(list.map(\.business))
-        var after = retired
-        for (business, policy) in policies where !kept.contains(business) { after[business] = policy }
-        for business in kept { after[business] = nil }
-        return Array(after.values)
+        return await swap(to: loaded, configPath: configPath, by: by, at: at)
     }
 
     private func refuse(_ diagnostics: Diagnostics, configPath: String, by: String, at: Date) async -> ReloadReport {
@@ -55,10 +43,10 @@ extension FailoverCoordinator {
         return lastReload
     }
 
-    /// Puts a loaded configuration in force: policy versions and audit entries, the engine, the
-    /// probes, the channels, and banners that must show the new text.
-    private func swap(to loaded: LoadedConfiguration, channels newChannels: ChannelSet, configPath: String, by: String,
-                      at: Date) async -> ReloadReport {
+    /// Puts a loaded configuration in force: policy versions and audit entries, then the delivering
+    /// side (its channels are built there, while this actor goes on deciding), then the engine and
+    /// the probes, and finally banners that must show the new text.
+    private func swap(to loaded: LoadedConfiguration, configPath: String, by: String, at: Date) async -> ReloadReport {
         var notes: [String] = []
         let old = config
         if old.daemon.statePath != loaded.daemon.statePath || old.daemon.http != loaded.daemon.http || old.daemon.control != loaded.daemon.control {
@@ -96,6 +84,8 @@ extension FailoverCoordinator {
             return lastReload
         }
 
+        // The delivering side first: deliveries this reload's decisions queue need the new policies there.
+        await desk.install(PolicySnapshot(policies: loaded.policies, retired: Array(retired.values), daemon: loaded.daemon))
         config = loaded
         setPolicies(loaded.policies, versions: versions)
         if old.daemon.platforms != loaded.daemon.platforms || old.daemon.controls != loaded.daemon.controls {
@@ -103,15 +93,11 @@ extension FailoverCoordinator {
             onPlatformsChanged?(loaded.daemon)
         }
         metrics.watch(Array(loaded.daemon.platforms.keys))
-        channels = newChannels
-        for (business, publisher) in channels.bannerPublishers where old.policy(business) == nil {
-            try? await publisher.prepare()
-        }
         let decisions = engine.replacePolicies(loaded.policies, now: at)
         for decision in decisions { await apply(decision, at: at) }
         // Customers see the banner now: an open incident's banner shows the policy's current text.
         let edited = loaded.policies.filter { p in old.policy(p.business).map { $0.source.contentHash != p.source.contentHash } ?? false }
-        await republishOpenBanners(Set(edited.map(\.business)))
+        await desk.republishOpenBanners(Set(edited.map(\.business)).filter { latest[$0]?.isOpen == true })
 
         let summary = "\(loaded.policies.count) policies (\(added) new, \(changed) changed, \(removed) removed)"
         lastReload = ReloadReport(at: at, ok: true, message: ([summary] + notes).joined(separator: "; "))
@@ -122,22 +108,6 @@ extension FailoverCoordinator {
     }
 
     var retiredPolicyList: [Policy] { Array(retired.values) }
-
-    /// Renders again, from the policy in force, the banner of each of `businesses` whose incident is open.
-    func republishOpenBanners(_ businesses: Set<BusinessID>) async {
-        for business in businesses.sorted() {
-            guard let incident = latest[business], incident.isOpen else { continue }
-            let filter = DeliveryFilter(business: business, incident: incident.id, channel: .banner, limit: 1)
-            guard let last = try? await store.deliveries(filter).first, last.event == .opened,
-                  case .send(let channel, let message) = await prepare(last) else { continue }
-            do {
-                _ = try await channel.deliver(message)
-                logger.notice("banner shows the reloaded text", metadata: ["business": "\(business)", "incident.id": "\(incident.id)"])
-            } catch {
-                logger.error("cannot show the reloaded text on the banner", metadata: ["business": "\(business)", "error": "\(error)"])
-            }
-        }
-    }
 }
 
 /// Loading the configuration as the daemon does: every file, plus the templates policies name.

@@ -29,7 +29,7 @@ extension FailoverCoordinator {
         metrics.setQueueDepth(depth)
         var queue: [String: Int] = [:]
         for (state, n) in depth { queue[state.rawValue] = n }
-        let disabled = disabledWebhooks.values.flatMap(\.values).sorted { ($0.business, $0.webhook) < ($1.business, $1.webhook) }
+        let disabled = desk.disabledWebhooks
         return StatusReport(daemon: daemon, platforms: platforms, businesses: businesses,
                             quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
                             queue: queue, lastReload: lastReload, disabledWebhooks: disabled)

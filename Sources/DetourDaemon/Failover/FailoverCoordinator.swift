@@ -16,11 +16,11 @@ public actor FailoverCoordinator {
     let logger: Logger
     let metrics: DetourMetrics
     let planner = DeliveryPlanner()
-    let links: UnsubscribeLinks
+    /// The delivering side: told of every incident this actor writes, asked which webhooks are gone,
+    /// and given each new configuration. Nothing there ever calls back here.
+    let desk: DeliveryDesk
     let now: @Sendable () -> Date
     let wakeWorkers: @Sendable () -> Void
-    /// The state database's random id: part of every Message-ID and webhook-id.
-    let installID: String
 
     var config: LoadedConfiguration
     /// Policies in force, and those of businesses removed while an incident was open (kept to send the all-clear).
@@ -32,33 +32,21 @@ public actor FailoverCoordinator {
     /// The newest incident of each business, as the store holds it.
     var latest: [BusinessID: BusinessIncident] = [:]
     var overrideRecords: [OverrideRecord] = []
-    var channels: ChannelSet
-    /// Webhooks that answered 410, until a reload changes their policy.
-    var disabledWebhooks: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
-    var incidentCache: [Int64: IncidentRecord] = [:]
     var lastReload: ReloadReport
-    let pools: SMTPPools
-    let http: CurlHTTPClient
-    let bannerState: BannerState
     /// Runs reloads one at a time.
     let reloads = OneAtATime()
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
-    public init(config: LoadedConfiguration, store: any Store, metrics: DetourMetrics, links: UnsubscribeLinks,
-                pools: SMTPPools, http: CurlHTTPClient, bannerState: BannerState, logger: Logger,
+    public init(config: LoadedConfiguration, store: any Store, metrics: DetourMetrics, desk: DeliveryDesk, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }, wakeWorkers: @escaping @Sendable () -> Void) async throws {
         self.config = config
         self.store = store
         self.metrics = metrics
-        self.links = links
-        self.pools = pools
-        self.http = http
-        self.bannerState = bannerState
+        self.desk = desk
         self.logger = logger
         self.now = now
         self.wakeWorkers = wakeWorkers
-        self.installID = store.installID
         let at = now()
         tracker = HealthTracker(platforms: Array(config.daemon.platforms.values), start: at)
         metrics.watch(Array(config.daemon.platforms.keys))
@@ -66,7 +54,7 @@ public actor FailoverCoordinator {
         var latest: [BusinessID: BusinessIncident] = [:]
         for record in try await store.latestIncidents() {
             latest[record.business] = record.engineView
-            incidentCache[record.id] = record
+            desk.noteIncident(record)
             if record.state == .open, policies[record.business] == nil {
                 // Removed from the policies directory while the daemon was down: resolved by the engine below.
                 logger.notice("business with an open incident is gone from the policies directory", metadata: ["business": "\(record.business)"])
@@ -74,15 +62,13 @@ public actor FailoverCoordinator {
         }
         engine = FailoverEngine(policies: config.policies, latest: latest)
         self.latest = latest
-        channels = await ChannelSet(policies: config.policies, daemon: config.daemon, pools: pools, http: http,
-                                    bannerState: bannerState, logger: logger)
         lastReload = ReloadReport(at: at, ok: true, message: "started with \(config.policies.count) policies from \(config.daemon.file)")
         overrideRecords = try await store.overrides()
         let ids = try await store.recordPolicyVersions(config.policies.map { $0.version(at: at) })
         for (policy, id) in zip(config.policies, ids) { policyVersions[policy.business] = id }
     }
 
-    /// Brings the store and the banners in line with what was decided before a restart.
+    /// Brings the store in line with what was decided before a restart.
     public func recover() async throws {
         let at = now()
         // A manual failover whose incident was never opened (a crash between the two writes) is opened now.
@@ -94,12 +80,6 @@ public actor FailoverCoordinator {
         let stale = try await store.latestIncidents().filter { $0.state == .open && policies[$0.business] == nil }
         for record in stale {
             try await resolve(record.id, business: record.business, by: "reload", reason: "business removed from the policies directory", at: at)
-        }
-        // Banners: the HTTP endpoints and the files show what the store says.
-        for (business, publisher) in channels.bannerPublishers {
-            do { try await publisher.prepare() } catch {
-                logger.error("cannot prepare the banner", metadata: ["business": "\(business)", "error": "\(error)"])
-            }
         }
         updateGauges()
     }

@@ -132,8 +132,7 @@ public struct HTTPListenerService: Service {
             } catch {
                 return Self.text(413, "The request body is too large.\n")
             }
-            let form = UnsubscribePage.parseForm(String(decoding: body.readableBytesView, as: UTF8.self))
-            return Self.response(await unsubscribe.unsubscribe(query: Self.query(request), form: form))
+            return Self.response(await unsubscribe.unsubscribe(query: Self.query(request), formBody: String(buffer: body)))
         }
         return router
     }

@@ -1,19 +1,37 @@
+import DetourChannels
 import DetourCore
 import Foundation
+import Hummingbird
 import Logging
 
-/// Handles `/unsubscribe`, independent of the HTTP framework.
+/// Handles `/unsubscribe`; the listener only maps it to and from Hummingbird's requests.
 ///
 /// `GET` only shows a confirmation page with a button: mail scanners and link previews follow
 /// links, and must not unsubscribe anyone. `POST` does it: either from that page's form or from a
-/// mail client's one-click unsubscribe (RFC 8058, body `List-Unsubscribe=One-Click`). Every value
-/// shown on a page is HTML-escaped; a bad link gets a plain 400, never a stack trace.
+/// mail client's one-click unsubscribe (RFC 8058, body `List-Unsubscribe=One-Click`). What the
+/// page says is data: the templates in `channels/unsubscribe/` (compiled in), rendered by
+/// swift-mustache, which HTML-escapes every value. A bad link gets a plain 400, never a stack trace.
 struct UnsubscribePage: Sendable {
     /// One answer: status, content type and body.
     struct Answer: Sendable, Equatable {
         var status: Int
         var contentType: String
         var body: String
+    }
+
+    /// What a `POST` body may carry. A link's values normally come in the query; a form's are a
+    /// fallback. Other fields are ignored.
+    struct Form: Decodable, Sendable, Equatable {
+        var b: String?
+        var e: String?
+        var t: String?
+        /// `One-Click` from mail clients (RFC 8058) and from the confirmation page; not required.
+        var listUnsubscribe: String?
+
+        enum CodingKeys: String, CodingKey {
+            case b, e, t
+            case listUnsubscribe = "List-Unsubscribe"
+        }
     }
 
     let links: UnsubscribeLinks
@@ -39,20 +57,21 @@ struct UnsubscribePage: Sendable {
         case .success(let verified): link = verified
         case .failure(let failure): return failure.answer
         }
-        let action = "unsubscribe?" + UnsubscribeLinks.query(business: link.business, emailToken: link.emailToken, token: link.token)
-        return html(200, title: "Unsubscribe", """
-            <p>Stop outage notices from <strong>\(Self.escape(link.business.rawValue))</strong> to <strong>\(Self.escape(link.email))</strong>?</p>
-            <form method="post" action="\(Self.escape(action))">
-            <input type="hidden" name="List-Unsubscribe" value="One-Click">
-            <button type="submit">Unsubscribe</button>
-            </form>
-            """)
+        var values = link.values
+        values["action"] = "unsubscribe?" + UnsubscribeLinks.query(business: link.business, emailToken: link.emailToken, token: link.token)
+        return render(.confirm, values)
     }
 
-    /// `POST`: unsubscribes, taking the link's values from the query (or the form, as a fallback).
-    func unsubscribe(query: [String: String], form: [String: String]) async -> Answer {
+    /// `POST`: unsubscribes, taking the link's values from the query (or the form body, as a fallback).
+    func unsubscribe(query: [String: String], formBody: String) async -> Answer {
+        var values = query
+        if let form = decodeForm(formBody) {
+            for (name, value) in [("b", form.b), ("e", form.e), ("t", form.t)] where values[name] == nil {
+                values[name] = value
+            }
+        }
         let link: Link
-        switch verify(query.merging(form) { fromQuery, _ in fromQuery }) {
+        switch verify(values) {
         case .success(let verified): link = verified
         case .failure(let failure): return failure.answer
         }
@@ -62,13 +81,23 @@ struct UnsubscribePage: Sendable {
             logger.error("unsubscribe could not be recorded", metadata: [
                 "business": "\(link.business)", "unsubscribe.error": "\(error)",
             ])
-            return Answer(status: 500, contentType: "text/plain; charset=utf-8",
-                          body: "Your unsubscribe could not be recorded just now. Please try the link again later.\n")
+            return render(.failed)
         }
         logger.info("unsubscribed", metadata: ["business": "\(link.business)"])
-        return html(200, title: "Unsubscribed", """
-            <p>Done. <strong>\(Self.escape(link.email))</strong> will no longer get outage notices from <strong>\(Self.escape(link.business.rawValue))</strong>.</p>
-            """)
+        return render(.done, link.values)
+    }
+
+    /// An `application/x-www-form-urlencoded` body, decoded by Hummingbird's `URLEncodedFormDecoder`;
+    /// nil (and the form ignored, the query still used) when it does not decode, e.g. a repeated
+    /// field or a broken percent escape.
+    func decodeForm(_ body: String) -> Form? {
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: body)
+        } catch {
+            // The error quotes the body, which may hold a token: name only the kind of problem.
+            logger.debug("unsubscribe form ignored: it does not decode", metadata: ["unsubscribe.form_bytes": "\(body.utf8.count)"])
+            return nil
+        }
     }
 
     // MARK: - Checking a link
@@ -78,16 +107,21 @@ struct UnsubscribePage: Sendable {
         var emailToken: String
         var token: String
         var email: String
+
+        /// The variables the pages see (documented in `channels/unsubscribe/README.md`).
+        var values: [String: Any] {
+            ["business": ["id": business.rawValue], "email": email]
+        }
     }
 
     private func verify(_ values: [String: String]) -> Result<Link, Failure> {
         guard let business = values["b"], let emailToken = values["e"], let token = values["t"],
               !business.isEmpty, !emailToken.isEmpty, !token.isEmpty else {
-            return .failure(Failure(Self.badRequest("This unsubscribe link is incomplete. Open the whole link from the email, or copy all of it into the address bar.")))
+            return .failure(Failure(render(.incomplete)))
         }
         guard Slug.isValid(business),
               let email = links.verify(business: BusinessID(business), emailToken: emailToken, token: token) else {
-            return .failure(Failure(Self.badRequest("This unsubscribe link is not valid: it may have been changed or cut short. Open the link from the email again, or reply to the email and ask to be removed.")))
+            return .failure(Failure(render(.invalid)))
         }
         return .success(Link(business: BusinessID(business), emailToken: emailToken, token: token, email: email))
     }
@@ -98,62 +132,51 @@ struct UnsubscribePage: Sendable {
         init(_ answer: Answer) { self.answer = answer }
     }
 
-    static func badRequest(_ text: String) -> Answer {
-        Answer(status: 400, contentType: "text/plain; charset=utf-8", body: text + "\n")
-    }
+    // MARK: - Pages
 
-    // MARK: - HTML
+    /// The page's templates, `channels/unsubscribe/NAME.mustache`, with the status and type each answers with.
+    enum Page: String, CaseIterable, Sendable {
+        case confirm, done, incomplete, invalid, failed
 
-    private func html(_ status: Int, title: String, _ content: String) -> Answer {
-        let page = """
-            <!doctype html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex">
-            <title>\(Self.escape(title))</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1.25rem}</style>
-            </head>
-            <body>
-            <h1>\(Self.escape(title))</h1>
-            \(content)
-            </body>
-            </html>
-
-            """
-        return Answer(status: status, contentType: "text/html; charset=utf-8", body: page)
-    }
-
-    /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
+        var template: String {
+            switch self {
+            case .confirm, .done: "unsubscribe/\(rawValue).html"
+            case .incomplete, .invalid, .failed: "unsubscribe/\(rawValue).txt"
             }
         }
-        return out
+
+        var status: Int {
+            switch self {
+            case .confirm, .done: 200
+            case .incomplete, .invalid: 400
+            case .failed: 500
+            }
+        }
+
+        var contentType: String {
+            switch self {
+            case .confirm, .done: "text/html; charset=utf-8"
+            case .incomplete, .invalid, .failed: "text/plain; charset=utf-8"
+            }
+        }
     }
 
-    /// Parses an `application/x-www-form-urlencoded` body; later duplicates are ignored.
-    static func parseForm(_ body: String) -> [String: String] {
-        var values: [String: String] = [:]
-        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (part: Substring) -> String in
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            if values[name] == nil { values[name] = parts.count > 1 ? decode(parts[1]) : "" }
+    /// Each page's template, parsed once.
+    private static let templates: [Page: Result<TemplateRenderer, TemplateRenderer.Problem>] = Dictionary(
+        uniqueKeysWithValues: Page.allCases.map { page in
+            (page, Result { () throws(TemplateRenderer.Problem) in try TemplateRenderer.builtin(page.template) })
+        })
+
+    private func render(_ page: Page, _ values: [String: Any] = [:]) -> Answer {
+        switch Self.templates[page] {
+        case .success(let template):
+            return Answer(status: page.status, contentType: page.contentType, body: template.render(values))
+        case .failure(let problem):
+            // A build without the template: a programmer error, which tests catch.
+            logger.error("unsubscribe page template unusable", metadata: ["template": "\(problem)"])
+        case nil:
+            logger.error("unsubscribe page template missing", metadata: ["template": "\(page.template)"])
         }
-        return values
+        return Answer(status: 500, contentType: "text/plain; charset=utf-8", body: "This page cannot be shown just now.\n")
     }
 }

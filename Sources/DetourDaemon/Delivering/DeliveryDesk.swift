@@ -1,0 +1,226 @@
+import DetourChannels
+import DetourCore
+import DetourStore
+import DetourTransport
+import Foundation
+import Logging
+import Synchronization
+
+/// The delivering side: everything needed to turn a claimed delivery into a message, and nothing
+/// of deciding. It owns the channels (built from a `PolicySnapshot`), the incident cache, the
+/// webhooks disabled by an HTTP 410, the unsubscribe links and the ids receivers see.
+///
+/// Delivery workers ask it to `prepare` each delivery; it never calls the deciding actor, so a node
+/// that does not decide can deliver, and sending never waits behind a tick or a reload. Its state is
+/// behind a lock held only to copy or swap values: `prepare` costs no actor hop.
+public final class DeliveryDesk: Sendable {
+    private struct State {
+        var snapshot: PolicySnapshot
+        var channels: ChannelSet
+        var incidents: [Int64: IncidentRecord] = [:]
+        var disabled: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
+    }
+
+    private let state: Mutex<State>
+    let pools: SMTPPools
+    let http: CurlHTTPClient
+    let bannerState: BannerState
+    let store: any Store
+    let links: UnsubscribeLinks
+    let metrics: DetourMetrics
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// The state database's random id: part of every Message-ID and webhook-id.
+    let installID: String
+
+    /// Builds the channels of `snapshot`.
+    /// - Parameters:
+    ///   - pools: SMTP connection pools, kept across reloads while a server's settings stay the same.
+    ///   - http: the libcurl client webhooks are sent with.
+    ///   - bannerState: what the HTTP listener serves as each business's banner.
+    public init(snapshot: PolicySnapshot, store: any Store, pools: SMTPPools, http: CurlHTTPClient, bannerState: BannerState,
+                links: UnsubscribeLinks, metrics: DetourMetrics, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async {
+        let channels = await ChannelSet(policies: snapshot.all, daemon: snapshot.daemon, pools: pools, http: http,
+                                        bannerState: bannerState, logger: logger)
+        state = Mutex(State(snapshot: snapshot, channels: channels))
+        self.pools = pools; self.http = http; self.bannerState = bannerState
+        self.store = store; self.links = links; self.metrics = metrics; self.logger = logger; self.now = now
+        installID = store.installID
+    }
+
+    // MARK: - Configuration
+
+    /// Puts a new configuration in force: builds its channels (templates parsed, SMTP pools kept or
+    /// replaced), then swaps them in whole. Webhooks disabled under a policy that changed are enabled
+    /// again; the banners of businesses new to the desk are read from what is published.
+    public func install(_ snapshot: PolicySnapshot) async {
+        let channels = await ChannelSet(policies: snapshot.all, daemon: snapshot.daemon, pools: pools, http: http,
+                                        bannerState: bannerState, logger: logger)
+        let known = Set(self.snapshot.all.map(\.business))
+        swap(snapshot, channels: channels)
+        await prepareBanners(Set(snapshot.all.map(\.business)).subtracting(known))
+    }
+
+    private func swap(_ snapshot: PolicySnapshot, channels: ChannelSet) {
+        let count = state.withLock { s -> Int in
+            for (business, policy) in snapshot.policies {
+                if let old = s.snapshot.policy(business), old.source.contentHash != policy.source.contentHash {
+                    s.disabled[business] = nil
+                }
+            }
+            s.snapshot = snapshot
+            s.channels = channels
+            return s.disabled.values.reduce(0) { $0 + $1.count }
+        }
+        metrics.setDisabledWebhooks(count)
+    }
+
+    var snapshot: PolicySnapshot { state.withLock { $0.snapshot } }
+    var channels: ChannelSet { state.withLock { $0.channels } }
+
+    // MARK: - Incidents
+
+    /// The deciding side (on this node) tells the desk what it just wrote, so no store read is needed.
+    public func noteIncident(_ record: IncidentRecord) {
+        state.withLock { s in
+            if let cached = s.incidents[record.id], cached.eventSequence > record.eventSequence { return }
+            s.incidents[record.id] = record
+        }
+    }
+
+    /// The incident as of at least `sequence`: from the cache, else read from the store (another node
+    /// may have written it). Banner changes always read the store, so a late one is never mistaken for current.
+    func incident(_ id: Int64, atLeast sequence: Int, fresh: Bool) async throws -> IncidentRecord {
+        if !fresh, let hit = state.withLock({ $0.incidents[id] }), hit.eventSequence >= sequence { return hit }
+        guard let record = try await store.incident(id) else { throw StoreError(.notFound, "incident \(id)") }
+        noteIncident(record)
+        return record
+    }
+
+    // MARK: - Webhooks gone for good
+
+    /// A webhook answered 410 Gone: nothing more is queued or sent to it until its policy changes.
+    func disableWebhook(_ name: String, business: BusinessID, reason: String) async {
+        let at = now()
+        let added = state.withLock { s -> Int? in
+            guard s.disabled[business]?[name] == nil else { return nil }
+            s.disabled[business, default: [:]][name] = StatusReport.DisabledWebhook(business: business.rawValue, webhook: name,
+                                                                                   since: at, reason: reason)
+            return s.disabled.values.reduce(0) { $0 + $1.count }
+        }
+        guard let count = added else { return }
+        metrics.setDisabledWebhooks(count)
+        logger.error("webhook disabled until its policy changes", metadata: ["business": "\(business)", "webhook.name": "\(name)", "error": "\(reason)"])
+        try? await store.appendAudit(AuditEntry(at: at, actor: "detour", action: "endpoint.disabled", business: business, incident: nil,
+                                                detail: "webhook \(name): \(reason); it stays disabled until its policy changes"))
+    }
+
+    /// The webhooks of `business` that are disabled now (planning skips them).
+    public func disabledWebhookNames(_ business: BusinessID) -> Set<String> {
+        state.withLock { Set($0.disabled[business].map { Array($0.keys) } ?? []) }
+    }
+
+    /// Every disabled webhook, for `detour status`.
+    public var disabledWebhooks: [StatusReport.DisabledWebhook] {
+        state.withLock { $0.disabled.values.flatMap(\.values) }.sorted { ($0.business, $0.webhook) < ($1.business, $1.webhook) }
+    }
+
+    // MARK: - Preparing a delivery
+
+    /// Builds the message for a claimed delivery from the policy in force now (a policy edited
+    /// mid-incident applies to deliveries not yet made) and the incident as stored.
+    func prepare(_ d: DeliveryRecord) async -> PreparedDelivery {
+        let (snapshot, channels, disabled) = state.withLock { s in
+            (s.snapshot, s.channels, s.disabled[d.business]?[d.target] != nil)
+        }
+        guard let policy = snapshot.policy(d.business) else {
+            return .fail(DeliveryError(code: "policy.gone", message: "\(d.channel.rawValue) to \(d.target): business '\(d.business)' has no policy any more", retryable: false))
+        }
+        let incident: IncidentRecord
+        do { incident = try await self.incident(d.incident, atLeast: d.eventSequence, fresh: d.channel == .banner) } catch {
+            return .fail(DeliveryError(code: "store.read", message: "cannot read incident \(d.incident): \(error)", retryable: true))
+        }
+        if d.channel == .banner, d.eventSequence < incident.eventSequence {
+            return .superseded("banner change replaced by event \(incident.eventSequence) of incident \(incident.id)")
+        }
+        if d.channel == .webhook, disabled {
+            return .fail(DeliveryError(code: "webhook.disabled", message: "webhook \(d.target) of \(d.business) is disabled after an HTTP 410 until its policy changes", retryable: false))
+        }
+        let channel: any Channel
+        switch channels.channel(business: d.business, kind: d.channel, target: d.target) {
+        case .success(let c): channel = c
+        case .failure(let e): return .fail(e)
+        }
+        let names = incident.platforms.map { snapshot.daemon.platforms[$0]?.displayName ?? $0.rawValue }
+        let event: IncidentEvent = d.event == .opened ? .opened : .resolved
+        let text = d.event == .opened ? policy.message.outage : (policy.message.recovery ?? "")
+        let isEmail = d.channel == .email
+        let context = MessageContext(
+            event: event, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "\(incident.id)",
+            platforms: names, since: incident.openedAt, resolvedAt: d.event == .resolved ? incident.resolvedAt : nil,
+            message: text, contacts: policy.contacts,
+            recipientName: isEmail ? d.recipientName : nil, recipientEmail: isEmail ? d.target : nil,
+            locale: isEmail ? d.locale : nil,
+            unsubscribeURL: isEmail ? links.url(business: policy.business, email: d.target) : nil,
+            eventSequence: d.eventSequence)
+        return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d, install: installID), recipient: d.target, context: context))
+    }
+
+    /// The id receivers see (email Message-ID, webhook-id): the same for every attempt of one delivery,
+    /// and never the same for two deliveries, even of two state databases (the install id is random
+    /// per database), so a receiver that drops duplicates never drops a new notice.
+    static func messageID(_ d: DeliveryRecord, install: String) -> String {
+        "detour-\(install.prefix(16))-\(d.incident)-\(d.eventSequence)-\(d.id)"
+    }
+
+    // MARK: - Banners
+
+    /// Makes the banner endpoints and files show what is published now (at start, and for new businesses).
+    func prepareBanners(_ businesses: Set<BusinessID>? = nil) async {
+        for (business, publisher) in channels.bannerPublishers where businesses?.contains(business) ?? true {
+            do { try await publisher.prepare() } catch {
+                logger.error("cannot prepare the banner", metadata: ["business": "\(business)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Keeps the banners of open incidents from expiring.
+    func renewBanners() async {
+        let open: Set<BusinessID>
+        do { open = Set(try await store.incidents(IncidentFilter(state: .open, limit: 100_000)).map(\.business)) } catch {
+            logger.error("cannot list open incidents to renew their banners", metadata: ["error": "\(error)"])
+            return
+        }
+        for (business, publisher) in channels.bannerPublishers where open.contains(business) {
+            do { try await publisher.renew() } catch {
+                logger.error("cannot renew the banner", metadata: ["business": "\(business)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Renders again, from the policy in force, the banner of each of `businesses` whose incident is
+    /// open: customers see the banner now, so a reloaded text must reach it.
+    func republishOpenBanners(_ businesses: Set<BusinessID>) async {
+        for business in businesses.sorted() {
+            let filter = DeliveryFilter(business: business, channel: .banner, limit: 1)
+            guard let last = try? await store.deliveries(filter).first, last.event == .opened,
+                  let incident = try? await store.incident(last.incident), incident.state == .open,
+                  incident.eventSequence == last.eventSequence,
+                  case .send(let channel, let message) = await prepare(last) else { continue }
+            do {
+                _ = try await channel.deliver(message)
+                logger.notice("banner shows the reloaded text", metadata: ["business": "\(business)", "incident.id": "\(incident.id)"])
+            } catch {
+                logger.error("cannot show the reloaded text on the banner", metadata: ["business": "\(business)", "error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// What a worker needs to attempt one delivery, or why it cannot be attempted.
+enum PreparedDelivery: Sendable {
+    case send(any Channel, OutgoingMessage)
+    /// Nothing to send any more (a banner change that a later event has replaced).
+    case superseded(String)
+    case fail(DeliveryError)
+}
