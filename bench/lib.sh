@@ -2,9 +2,9 @@
 #
 # A section is a bash script that prints table rows on stdout with `row` and progress on stderr
 # with `log`. It gets, from run.sh: BENCH_DIR, ROOT, BENCH_TMP (a temp dir removed at exit),
-# BENCH_BIN_DIR (the release build's bin directory; a section that needs another product than
-# detour-bench says so on a "# bench-needs-product: NAME" line), DETOUR_BENCH (the detour-bench
-# binary), BENCH_PY (the venv's python, with Apprise) and the sizes below.
+# BENCH_BIN_DIR (the release build's bin directory; a section names each product it needs on a
+# "# bench-needs-product: NAME" line, and run.sh builds those of the sections it runs), DETOUR_BENCH
+# (the detour-bench binary, when a section to run needs it), BENCH_PY (the venv's python, with Apprise) and the sizes below.
 # Servers it starts with `start_bg` are stopped when the section ends and, failing that, by run.sh.
 
 : "${BENCH_MESSAGES:=10000}"       # emails per run
@@ -13,6 +13,11 @@
 : "${BENCH_CONCURRENCY:=16}"       # webhook requests in flight (and wrk connections)
 : "${BENCH_WRK_SECONDS:=5}"        # how long wrk runs
 : "${BENCH_APPRISE_BUDGET:=60}"    # seconds per Apprise run; it sends fewer than asked when slower, and is scaled
+: "${BENCH_DURABLE_MESSAGES:=20000}"     # durable fan-out through the daemon: recipients
+: "${BENCH_DURABLE_CONNECTIONS:=4}"      # its SMTP connections (max_connections; smtp-source -s; Postfix's limit)
+: "${BENCH_DURABLE_CONCURRENCY:=16}"     # its delivery.concurrency.email
+: "${BENCH_DURABLE_BIG:=100000}"         # recipients of the peak-RSS fan-out (0: skip it)
+: "${BENCH_DURABLE_TIMEOUT:=600}"        # seconds allowed for each step of the durable section
 : "${BENCH_REPEAT:=3}"             # runs of each Detour and reference measurement; the table shows the best
 
 log() { printf 'bench: %s\n' "$*" >&2; }

@@ -5,9 +5,11 @@
 #
 #   bash bench/run.sh            # every section
 #   bash bench/run.sh webhook    # only sections whose file name contains "webhook"
+#   bash bench/run.sh durable    # the daemon's durable fan-out beside smtp-source and Postfix (root)
 #
 # Sizes come from the environment (defaults in bench/lib.sh): BENCH_MESSAGES, BENCH_CONNECTIONS,
-# BENCH_DELIVERIES, BENCH_CONCURRENCY, BENCH_WRK_SECONDS, BENCH_APPRISE_BUDGET.
+# BENCH_DELIVERIES, BENCH_CONCURRENCY, BENCH_WRK_SECONDS, BENCH_APPRISE_BUDGET, BENCH_REPEAT and the
+# durable section's BENCH_DURABLE_MESSAGES, _CONNECTIONS, _CONCURRENCY, _BIG, _TIMEOUT.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -45,18 +47,32 @@ export BENCH_PY=$venv/bin/python
 
 command -v swift >/dev/null || [ ! -x /opt/swift/usr/bin/swift ] || PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || die "swift not found on PATH"
-# detour-bench, and any product a section names on a "# bench-needs-product: NAME" line.
-products=(detour-bench)
+# The sections to run (every one, or those whose file name contains an argument), and the products
+# they name on "# bench-needs-product: NAME" lines: only those are built.
+sections=()
+for section in "$BENCH_DIR"/sections/*.sh; do
+  name=$(basename "$section" .sh)
+  if [ $# -gt 0 ]; then
+    wanted=no
+    for pattern in "$@"; do [[ $name == *"$pattern"* ]] && wanted=yes; done
+    [ "$wanted" = yes ] || continue
+  fi
+  sections+=("$section")
+done
+[ ${#sections[@]} -gt 0 ] || die "no section in $BENCH_DIR/sections matches: $*"
+products=()
 while read -r product; do
   [[ " ${products[*]} " == *" $product "* ]] || products+=("$product")
-done < <(sed -n 's/^# bench-needs-product: *\([A-Za-z0-9_-]*\).*/\1/p' "$BENCH_DIR"/sections/*.sh)
+done < <(sed -n 's/^# bench-needs-product: *\([A-Za-z0-9_-]*\).*/\1/p' "${sections[@]}")
 for product in "${products[@]}"; do
   log "building $product (release)"
   swift build -c release --product "$product" >&2 || die "swift build -c release --product $product failed"
 done
 BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
 DETOUR_BENCH=$BENCH_BIN_DIR/detour-bench
-[ -x "$DETOUR_BENCH" ] || die "no binary at $DETOUR_BENCH"
+if [[ " ${products[*]} " == *" detour-bench "* ]]; then
+  [ -x "$DETOUR_BENCH" ] || die "no binary at $DETOUR_BENCH"
+fi
 export BENCH_BIN_DIR DETOUR_BENCH
 
 # --- Run the sections -----------------------------------------------------------------------------
@@ -79,13 +95,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=$BENCH_TMP/rows.tsv
 : >"$rows"
 failed=()
-for section in "$BENCH_DIR"/sections/*.sh; do
+for section in "${sections[@]}"; do
   name=$(basename "$section" .sh)
-  if [ $# -gt 0 ]; then
-    wanted=no
-    for pattern in "$@"; do [[ $name == *"$pattern"* ]] && wanted=yes; done
-    [ "$wanted" = yes ] || continue
-  fi
   log "section $name"
   if ! bash "$section" >>"$rows"; then
     log "section $name FAILED (its rows so far are kept)"

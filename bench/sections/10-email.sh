@@ -5,6 +5,7 @@
 # split Detour's figure: its SMTP pool alone (one prebuilt message) and rendering alone (no sending).
 # smtp-sink offers PIPELINING, which Detour uses and smtp-source does not; one more row per count
 # compares both against a second smtp-sink that does not offer it (-p), the same conversation.
+# bench-needs-product: detour-bench
 set -euo pipefail
 source "$BENCH_DIR/lib.sh"
 

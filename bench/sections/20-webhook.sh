@@ -2,6 +2,7 @@
 # Webhook delivery: N signed standard-format deliveries to a local nginx that answers 204, through
 # Detour's webhook channel, wrk (the same request bytes, the same connection count, for a few
 # seconds) and Apprise json:// (fewer when slow, scaled).
+# bench-needs-product: detour-bench
 set -euo pipefail
 source "$BENCH_DIR/lib.sh"
 
