@@ -131,8 +131,10 @@ channels:
         self.daemon = None
 
     def close(self):
+        import shutil
         self.stop()
-        for p in (self.platform, self.receiver, self.smtp): p.kill()
+        for p in (self.platform, self.receiver, self.smtp): p.kill(); p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 def rss_kb(pid, field="VmRSS"):
     for line in open(f"/proc/{pid}/status"):
