@@ -446,6 +446,56 @@ Unsubscribe: {{unsubscribe_url}}
 {{/unsubscribe_url}}
 
 """#,
+        "unsubscribe/confirm.html": #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Unsubscribe</title>
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1.25rem}</style>
+</head>
+<body>
+<h1>Unsubscribe</h1>
+<p>Stop outage notices from <strong>{{business.id}}</strong> to <strong>{{email}}</strong>?</p>
+<form method="post" action="{{action}}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button>
+</form>
+</body>
+</html>
+
+"""#,
+        "unsubscribe/done.html": #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Unsubscribed</title>
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1.25rem}</style>
+</head>
+<body>
+<h1>Unsubscribed</h1>
+<p>Done. <strong>{{email}}</strong> will no longer get outage notices from <strong>{{business.id}}</strong>.</p>
+</body>
+</html>
+
+"""#,
+        "unsubscribe/failed.txt": #"""
+Your unsubscribe could not be recorded just now. Please try the link again later.
+
+"""#,
+        "unsubscribe/incomplete.txt": #"""
+This unsubscribe link is incomplete. Open the whole link from the email, or copy all of it into the address bar.
+
+"""#,
+        "unsubscribe/invalid.txt": #"""
+This unsubscribe link is not valid: it may have been changed or cut short. Open the link from the email again, or reply to the email and ask to be removed.
+
+"""#,
         "webhook/opened": #"""
 {{% CONTENT_TYPE: TEXT}}
 {{#test}}[Test] {{/test}}{{business.name}}: {{platform_list}} not working

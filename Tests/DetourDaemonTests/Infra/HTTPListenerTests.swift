@@ -9,7 +9,13 @@ import TestKit
 /// What the unsubscribe handler was called with.
 private actor Unsubscribed {
     var calls: [(BusinessID, String)] = []
-    func add(_ business: BusinessID, _ email: String) { calls.append((business, email)) }
+    /// When set, recording fails as a full or locked database would.
+    var failing = false
+    func add(_ business: BusinessID, _ email: String) throws {
+        if failing { throw CocoaError(.fileWriteUnknown) }
+        calls.append((business, email))
+    }
+    func fail() { failing = true }
 }
 
 /// Whether the daemon says it is ready.
@@ -36,7 +42,7 @@ private actor Readiness {
         let listener = HTTPListenerService(
             host: "127.0.0.1", port: 0, banners: fixture.banners, metrics: fixture.metrics,
             readiness: { await fixture.readiness.ready }, unsubscribe: Self.links,
-            onUnsubscribe: { business, email in await fixture.unsubscribed.add(business, email) },
+            onUnsubscribe: { business, email in try await fixture.unsubscribed.add(business, email) },
             logger: InfraSupport.logger, onServerRunning: { continuation.yield($0) })
         try await InfraSupport.running([listener]) {
             let port = try await InfraSupport.first(ports)
@@ -154,7 +160,10 @@ private actor Readiness {
                                          headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                          body: Data("List-Unsubscribe=One-Click".utf8))
             #expect(response.status == 200)
-            #expect(text(response).contains("ana@example.org"))
+            #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
+            #expect(response.headers["Content-Security-Policy"] == UnsubscribePage.headers["Content-Security-Policy"])
+            #expect(text(response).contains("<h1>Unsubscribed</h1>"))
+            #expect(text(response).contains("<strong>ana@example.org</strong> will no longer get outage notices from <strong>rosies-bakery</strong>"))
         }
         let calls = await fixture.unsubscribed.calls
         #expect(calls.count == 1)
@@ -193,6 +202,119 @@ private actor Readiness {
             #expect(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;@example.org"))
             #expect(html.contains(#"<form method="post" action="unsubscribe?b=rosies-bakery&amp;e="#))
             #expect(html.contains(#"name="List-Unsubscribe" value="One-Click""#))
+        }
+        #expect(await fixture.unsubscribed.calls.isEmpty)
+    }
+
+    @Test func hostileAddressesAreEscapedOnTheConfirmationAndDonePages() async throws {
+        let fixture = Fixture()
+        let email = #""Ana & <img src=x onerror='alert(1)'>"@example.org"#
+        let escaped = "&quot;Ana &amp; &lt;img src=x onerror=&#39;alert(1)&#39;&gt;&quot;@example.org"
+        try await withListener(fixture) { base in
+            let link = Self.links.url(business: BusinessID("rosies-bakery"), email: email)
+                .replacingOccurrences(of: "http://127.0.0.1", with: base)
+            for (method, heading) in [("GET", "<h1>Unsubscribe</h1>"), ("POST", "<h1>Unsubscribed</h1>")] {
+                let page = try await get(fixture, link, method: method, body: method == "POST" ? Data("List-Unsubscribe=One-Click".utf8) : nil)
+                let html = text(page)
+                #expect(page.status == 200, "\(method)")
+                #expect(html.contains(heading), "\(method)")
+                #expect(html.contains("<strong>\(escaped)</strong>"), "\(method)")
+                #expect(!html.contains("<img"), "\(method)")
+                #expect(page.headers["X-Frame-Options"] == "DENY", "\(method)")
+            }
+        }
+        #expect(await fixture.unsubscribed.calls.map(\.1) == [email])
+    }
+
+    @Test func aHostileBusinessInASignedLinkIsRefusedWithoutEchoingIt() async throws {
+        let fixture = Fixture()
+        try await withListener(fixture) { base in
+            // Signed with the daemon's own key, so only the business check can refuse it.
+            let link = Self.links.url(business: BusinessID("<b>x</b>"), email: "ana@example.org")
+                .replacingOccurrences(of: "http://127.0.0.1", with: base)
+            for method in ["GET", "POST"] {
+                let page = try await get(fixture, link, method: method)
+                #expect(page.status == 400, "\(method)")
+                #expect(page.headers["Content-Type"] == "text/plain; charset=utf-8", "\(method)")
+                #expect(text(page).hasPrefix("This unsubscribe link is not valid"), "\(method)")
+                #expect(!text(page).contains("<b>"), "\(method)")
+            }
+        }
+        #expect(await fixture.unsubscribed.calls.isEmpty)
+    }
+
+    @Test func theLinkMayComeInTheFormAmongOtherFieldsPercentEncoded() async throws {
+        let fixture = Fixture()
+        try await withListener(fixture) { base in
+            let link = Self.links.url(business: BusinessID("rosies-bakery"), email: "ana+news@example.org")
+            let query = try #require(URLComponents(string: link)?.queryItems)
+            // Every byte of the link's values percent-encoded, among fields the page does not use.
+            func encoded(_ name: String) -> String {
+                (query.first { $0.name == name }?.value ?? "").utf8.map { String(format: "%%%02X", $0) }.joined()
+            }
+            let body = "utm_source=mail+footer&b=\(encoded("b"))&note=a%2Bb+c&e=\(encoded("e"))&t=\(encoded("t"))&List-Unsubscribe=One-Click&nested[x]=1"
+            let response = try await get(fixture, "\(base)/unsubscribe", method: "POST",
+                                         headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data(body.utf8))
+            #expect(response.status == 200)
+            #expect(text(response).contains("<strong>ana+news@example.org</strong>"))
+        }
+        #expect(await fixture.unsubscribed.calls.map(\.1) == ["ana+news@example.org"])
+    }
+
+    @Test func aFormThatDoesNotDecodeIsIgnoredAndTheQueryStillUnsubscribes() async throws {
+        let fixture = Fixture()
+        try await withListener(fixture) { base in
+            let link = Self.links.url(business: BusinessID("rosies-bakery"), email: "ana@example.org")
+                .replacingOccurrences(of: "http://127.0.0.1", with: base)
+            let response = try await get(fixture, link, method: "POST",
+                                         body: Data("List-Unsubscribe=One-Click&List-Unsubscribe=One-Click&x=%zz".utf8))
+            #expect(response.status == 200)
+            // Without the query, that body is no link at all.
+            let bare = try await get(fixture, "\(base)/unsubscribe", method: "POST", body: Data("b=rosies-bakery&b=other".utf8))
+            #expect(bare.status == 400)
+            #expect(text(bare).hasPrefix("This unsubscribe link is incomplete"))
+        }
+        #expect(await fixture.unsubscribed.calls.map(\.1) == ["ana@example.org"])
+    }
+
+    @Test func thePagesAreTheTemplatesInChannelsUnsubscribe() async throws {
+        let fixture = Fixture()
+        let email = "ana@example.org"
+        let link = Self.links.url(business: BusinessID("rosies-bakery"), email: email)
+        func file(_ name: String) throws -> TemplateRenderer {
+            try TemplateRenderer.file(Repo.path("channels/unsubscribe/\(name).mustache"))
+        }
+        let values: [String: Any] = ["business": ["id": "rosies-bakery"], "email": email]
+        var confirm = values
+        confirm["action"] = "unsubscribe?" + (link.split(separator: "?", maxSplits: 1).last ?? "")
+        let expected = (confirm: try file("confirm.html").render(confirm), done: try file("done.html").render(values),
+                        incomplete: try file("incomplete.txt").render([:]), invalid: try file("invalid.txt").render([:]))
+        try await withListener(fixture) { base in
+            let local = link.replacingOccurrences(of: "http://127.0.0.1", with: base)
+            let confirm = text(try await get(fixture, local))
+            let done = text(try await get(fixture, local, method: "POST"))
+            let incomplete = text(try await get(fixture, "\(base)/unsubscribe?b=rosies-bakery"))
+            let invalid = text(try await get(fixture, local + "x"))
+            #expect(confirm == expected.confirm)
+            #expect(done == expected.done)
+            #expect(incomplete == expected.incomplete)
+            #expect(invalid == expected.invalid)
+        }
+    }
+
+    @Test func anUnsubscribeThatCannotBeRecordedIs500AskingToTryAgain() async throws {
+        let fixture = Fixture()
+        await fixture.unsubscribed.fail()
+        let expected = try TemplateRenderer.file(Repo.path("channels/unsubscribe/failed.txt.mustache")).render([:])
+        try await withListener(fixture) { base in
+            let link = Self.links.url(business: BusinessID("rosies-bakery"), email: "ana@example.org")
+            let response = try await get(fixture, link.replacingOccurrences(of: "http://127.0.0.1", with: base), method: "POST",
+                                         body: Data("List-Unsubscribe=One-Click".utf8))
+            #expect(response.status == 500)
+            #expect(response.headers["Content-Type"] == "text/plain; charset=utf-8")
+            #expect(response.headers["Cache-Control"] == "no-store")
+            #expect(text(response) == expected)
+            #expect(text(response).hasPrefix("Your unsubscribe could not be recorded just now."))
         }
         #expect(await fixture.unsubscribed.calls.isEmpty)
     }

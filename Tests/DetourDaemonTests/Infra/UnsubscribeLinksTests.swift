@@ -58,13 +58,4 @@ import TestKit
         #expect(error?.path == path)
         #expect(error?.description.contains("No such file or directory") == true)
     }
-
-    @Test func htmlEscapingCoversMarkupAndQuotes() {
-        #expect(UnsubscribePage.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
-    }
-
-    @Test func formBodiesDecodePlusAndPercent() {
-        #expect(UnsubscribePage.parseForm("List-Unsubscribe=One-Click") == ["List-Unsubscribe": "One-Click"])
-        #expect(UnsubscribePage.parseForm("a=b+c%21&a=ignored&d") == ["a": "b c!", "d": ""])
-    }
 }
