@@ -22,26 +22,39 @@ struct DaemonOptions: ParsableArguments {
         return "/run/detour/control.sock"
     }
 
-    /// Sends one command and returns the response body, or prints the daemon's error and exits 1.
-    func send(_ command: ControlCommand, _ arguments: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> String {
+    /// Sends one request and returns what `answer` takes from the daemon's response. Prints the
+    /// daemon's refusal and exits 1 (2 when it did not understand the request); exits 2 when there
+    /// is no daemon or no answer, or an answer of another kind.
+    func send<T>(_ request: ControlRequest, timeout: Duration = .seconds(30), answer: (ControlResponse) -> T?) throws -> T {
         let client = ControlClient(path: socketPath)
         let response: ControlResponse
         do {
-            response = try client.send(ControlRequest(command: command.rawValue, arguments: arguments), timeout: timeout)
+            response = try client.send(request, timeout: timeout)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        guard response.ok else {
-            Output.error(response.error ?? "the daemon refused the command", hint: response.hint)
-            throw ExitCode(1)
+        if case .failure(let failure) = response {
+            Output.error(failure.message, hint: failure.hint)
+            throw ExitCode(failure.code == .badRequest ? 2 : 1)
         }
-        return response.body ?? ""
+        guard let value = answer(response) else {
+            Output.error("the daemon answered '\(response.name?.rawValue ?? "?")' to '\(request.name.rawValue)'; is the CLI the same version as the daemon?")
+            throw ExitCode(2)
+        }
+        return value
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
-        do { return try ControlJSON.decode(type, from: body) } catch {
-            Output.error("cannot read the daemon's answer (\(error)); is the CLI the same version as the daemon?")
+    /// Sends a manual action and prints the daemon's sentence (`{"message": …}` with --json).
+    func perform(_ request: ControlRequest, timeout: Duration = .seconds(30)) throws {
+        let message = try send(request, timeout: timeout, answer: \.message)
+        if json { try printJSON(ActionResult(message: message)) } else { Output.line(message) }
+    }
+
+    /// `value` as --json prints it.
+    func printJSON<T: Encodable>(_ value: T) throws {
+        do { Output.line(try ControlJSON.encode(value)) } catch {
+            Output.error("cannot print the daemon's answer as JSON: \(error)")
             throw ExitCode(2)
         }
     }

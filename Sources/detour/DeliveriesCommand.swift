@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import DetourStore
 import Foundation
@@ -41,18 +42,16 @@ struct DeliveriesCommand: ParsableCommand {
 
         func validate() throws {
             if let state, DeliveryState(rawValue: state) == nil { throw ValidationError("--state must be one of queued, sending, sent, failed, dead") }
-            if let channel, !["email", "webhook", "banner"].contains(channel) { throw ValidationError("--channel must be email, webhook or banner") }
+            if let channel, ChannelKind(rawValue: channel) == nil { throw ValidationError("--channel must be email, webhook or banner") }
+            if limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 
         func run() throws {
-            var args = ["limit": "\(limit)"]
-            if let business { args["business"] = business }
-            if let incident { args["incident"] = "\(incident)" }
-            if let state { args["state"] = state }
-            if let channel { args["channel"] = channel }
-            let body = try daemon.send(.deliveries, args)
-            if daemon.json { Output.line(body); return }
-            let list = try daemon.decode([DeliveryRecord].self, body)
+            let query = DeliveryQuery(business: business.map { BusinessID($0) }, incident: incident,
+                                      state: state.flatMap { DeliveryState(rawValue: $0) },
+                                      channel: channel.flatMap { ChannelKind(rawValue: $0) }, limit: limit)
+            let list = try daemon.send(.deliveries(query), answer: \.deliveryList)
+            if daemon.json { try daemon.printJSON(list); return }
             if list.isEmpty { Output.line("no deliveries match"); return }
             Output.table(["id", "incident", "business", "event", "channel", "to", "state", "attempts", "last"], list.map { d in
                 [String(d.id), String(d.incident), d.business.rawValue, d.event.rawValue, d.channel.rawValue, d.target, d.state.rawValue,
@@ -77,13 +76,11 @@ struct DeliveriesCommand: ParsableCommand {
 
         func validate() throws {
             if ids.isEmpty == !dead { throw ValidationError("name delivery ids, or pass --dead (not both)") }
+            if business != nil && !dead { throw ValidationError("--business goes with --dead; delivery ids name their business already") }
         }
 
         func run() throws {
-            var args: [String: String] = dead ? ["dead": "true"] : ["ids": ids.map(String.init).joined(separator: ",")]
-            if let business { args["business"] = business }
-            let body = try daemon.send(.deliveriesRetry, args)
-            if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+            try daemon.perform(.retry(dead ? .dead(business: business.map { BusinessID($0) }) : .ids(ids)))
         }
     }
 }

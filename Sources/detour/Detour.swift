@@ -36,14 +36,15 @@ struct Detour: AsyncParsableCommand {
               no automatic failover for a while; `detour release` ends it
           detour incidents
           detour deliveries --state dead
-              history and the outbox
+          detour audit
+              history, the outbox, and who did what when
 
         The configuration file is taken from --config, else $DETOUR_CONFIG,
         else /etc/detour/detour.yaml.
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, StatusCommand.self, FailoverCommand.self, HoldCommand.self, ReleaseCommand.self,
-                      IncidentsCommand.self, DeliveriesCommand.self, ReloadCommand.self, PolicyCommand.self, ProbeCommand.self,
+                      IncidentsCommand.self, DeliveriesCommand.self, AuditCommand.self, ReloadCommand.self, PolicyCommand.self, ProbeCommand.self,
                       SendTestCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import Foundation
 
@@ -45,19 +46,13 @@ struct FailoverCommand: ParsableCommand {
         var newIncident = false
 
         func validate() throws {
+            if business.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--business must name a business") }
             if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why, for the audit log") }
         }
 
-        /// The control request's arguments.
-        var arguments: [String: String] {
-            var args = ["business": business, "platforms": platform.joined(separator: ","), "reason": reason]
-            if newIncident { args["new_incident"] = "true" }
-            return args
-        }
-
         func run() throws {
-            let body = try daemon.send(.failoverStart, arguments)
-            if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+            try daemon.perform(.failoverStart(FailoverStart(
+                business: BusinessID(business), platforms: platform.map { PlatformID($0) }, reason: reason, newIncident: newIncident)))
         }
     }
 
@@ -80,9 +75,12 @@ struct FailoverCommand: ParsableCommand {
         @OptionGroup var daemon: DaemonOptions
         @Option(help: ArgumentHelp("The business id.", valueName: "id")) var business: String
 
+        func validate() throws {
+            if business.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--business must name a business") }
+        }
+
         func run() throws {
-            let body = try daemon.send(.failoverStop, ["business": business])
-            if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+            try daemon.perform(.failoverStop(business: BusinessID(business)))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import Foundation
 
@@ -16,6 +17,9 @@ struct HoldCommand: ParsableCommand {
         `detour failover start` still works. Recorded in the audit log with your
         uid. `detour release` ends a hold early.
 
+        --for takes units from d, h, m and s, largest first: 45m, 2h, 1h30m, 3d
+        (at most 366d). The hold starts when the daemon receives it.
+
         Example:
           detour hold --business glow-salon --for 2h \\
               --reason "WhatsApp number migration tonight"
@@ -27,10 +31,28 @@ struct HoldCommand: ParsableCommand {
     var duration: String?
     @Option(help: ArgumentHelp("Why: kept in the audit log.", valueName: "text")) var reason: String
 
+    /// `--for` in seconds; nil when it is not given (or not a duration, which `validate()` refuses).
+    var seconds: Double? {
+        duration.flatMap { TimeSpan(parsing: $0) }.map(\.seconds)
+    }
+
+    func validate() throws {
+        if business.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--business must name a business") }
+        if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why, for the audit log") }
+        if let duration {
+            guard let span = TimeSpan(parsing: duration) else {
+                throw ValidationError("--for '\(duration)' is not a duration; write it like 30m, 2h or 1h30m (units: d, h, m, s)")
+            }
+            guard span.milliseconds > 0 else {
+                throw ValidationError("--for must be longer than 0s; leave it out to hold until `detour release`")
+            }
+            guard span <= Hold.longest else {
+                throw ValidationError("--for \(duration) is longer than \(Hold.longest); leave it out to hold until `detour release`")
+            }
+        }
+    }
+
     func run() throws {
-        var args = ["business": business, "reason": reason]
-        if let duration { args["for"] = duration }
-        let body = try daemon.send(.hold, args)
-        if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+        try daemon.perform(.hold(Hold(business: BusinessID(business), reason: reason, seconds: seconds)))
     }
 }

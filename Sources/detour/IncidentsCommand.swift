@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import DetourStore
 import Foundation
@@ -26,15 +27,13 @@ struct IncidentsCommand: ParsableCommand {
 
     func validate() throws {
         if let state, IncidentState(rawValue: state) == nil { throw ValidationError("--state must be open or resolved") }
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() throws {
-        var args = ["limit": "\(limit)"]
-        if let business { args["business"] = business }
-        if let state { args["state"] = state }
-        let body = try daemon.send(.incidents, args)
-        if daemon.json { Output.line(body); return }
-        let list = try daemon.decode([IncidentRecord].self, body)
+        let query = IncidentQuery(business: business.map { BusinessID($0) }, state: state.flatMap { IncidentState(rawValue: $0) }, limit: limit)
+        let list = try daemon.send(.incidents(query), answer: \.incidentList)
+        if daemon.json { try daemon.printJSON(list); return }
         if list.isEmpty { Output.line("no incidents\(business.map { " for \($0)" } ?? "")"); return }
         Output.table(["id", "business", "state", "opened", "by", "platforms", "resolved", "reason"], list.map { i in
             [String(i.id), i.business.rawValue, i.state.rawValue, Output.time(i.openedAt), i.openedBy,

@@ -24,6 +24,60 @@ enum Output {
         return f.string(from: date)
     }
 
+    /// Left-aligned columns within `width` columns, for listings whose cells can be long. While a
+    /// row would be wider, the widest column loses a character (not below its header's width); a
+    /// cell cut short ends in "…". A row's note, when it has one, follows it on lines of its own,
+    /// indented by 4 and wrapped at word boundaries.
+    static func table(_ header: [String], _ rows: [(cells: [String], note: String?)], width: Int) {
+        var widths = header.indices.map { i in ([header] + rows.map(\.cells)).map { $0.indices.contains(i) ? $0[i].count : 0 }.max() ?? 0 }
+        let gaps = 2 * max(0, header.count - 1)
+        while widths.reduce(gaps, +) > width,
+              let widest = widths.indices.filter({ widths[$0] > max(header[$0].count, 4) }).max(by: { widths[$0] < widths[$1] }) {
+            widths[widest] -= 1
+        }
+        func cut(_ cell: String, _ width: Int) -> String {
+            cell.count <= width ? cell : String(cell.prefix(max(0, width - 1))) + "…"
+        }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let text = cut(cell, widths[i])
+                return i == cells.count - 1 ? text : text.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        line(render(header))
+        for row in rows {
+            line(render(row.cells))
+            if let note = row.note, !note.isEmpty {
+                for part in wrap(note, width: width - 4) { line("    " + part) }
+            }
+        }
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        let width = max(1, width)
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            var word = Substring(word)
+            while word.count > width {
+                if !current.isEmpty { lines.append(current); current = "" }
+                lines.append(String(word.prefix(width)))
+                word = word.dropFirst(width)
+            }
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
     /// Left-aligned columns.
     static func table(_ header: [String], _ rows: [[String]]) {
         let all = [header] + rows

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import Foundation
 
@@ -16,8 +17,11 @@ struct ReleaseCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Option(help: ArgumentHelp("The business id.", valueName: "id")) var business: String
 
+    func validate() throws {
+        if business.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--business must name a business") }
+    }
+
     func run() throws {
-        let body = try daemon.send(.release, ["business": business])
-        if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+        try daemon.perform(.release(business: BusinessID(business)))
     }
 }

@@ -19,7 +19,6 @@ struct ReloadCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() throws {
-        let body = try daemon.send(.reload, timeout: .seconds(120))
-        if daemon.json { Output.line(body) } else { Output.line(try daemon.decode(ActionResult.self, body).message) }
+        try daemon.perform(.reload, timeout: .seconds(120))
     }
 }

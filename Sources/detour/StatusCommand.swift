@@ -25,9 +25,8 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() throws {
-        let body = try daemon.send(.status)
-        if daemon.json { Output.line(body); return }
-        let r = try daemon.decode(StatusReport.self, body)
+        let r = try daemon.send(.status, answer: \.statusReport)
+        if daemon.json { try daemon.printJSON(r); return }
         Output.line("detour \(r.daemon.version), pid \(r.daemon.pid), up since \(Output.time(r.daemon.startedAt)); config \(r.daemon.config)")
         Output.line("")
         Output.line("PLATFORMS")

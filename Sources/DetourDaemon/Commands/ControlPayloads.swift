@@ -2,23 +2,9 @@ import DetourCore
 import DetourStore
 import Foundation
 
-/// The commands the control socket understands; the CLI sends these names.
-public enum ControlCommand: String, Sendable, CaseIterable {
-    case status
-    case failoverStart = "failover.start"
-    case failoverStop = "failover.stop"
-    case hold
-    case release
-    case incidents
-    case deliveries
-    case deliveriesRetry = "deliveries.retry"
-    case reload
-    case audit
-}
-
 /// `detour status`: what the daemon believes and does right now.
-public struct StatusReport: Sendable, Codable {
-    public struct Daemon: Sendable, Codable {
+public struct StatusReport: Sendable, Hashable, Codable {
+    public struct Daemon: Sendable, Hashable, Codable {
         public var version: String
         public var pid: Int32
         public var startedAt: Date
@@ -27,14 +13,14 @@ public struct StatusReport: Sendable, Codable {
         public var http: String
         public var owner: String
     }
-    public struct Platform: Sendable, Codable {
+    public struct Platform: Sendable, Hashable, Codable {
         public var platform: String
         public var name: String
         public var state: String
         public var reason: String
         public var since: Date
     }
-    public struct Business: Sendable, Codable {
+    public struct Business: Sendable, Hashable, Codable {
         public var business: String
         public var name: String
         /// The open incident, if any.
@@ -66,7 +52,7 @@ public struct StatusReport: Sendable, Codable {
     }
 }
 
-/// A manual action's answer.
+/// A manual action's answer as `--json` prints it: `{"message": "…"}`.
 public struct ActionResult: Sendable, Codable {
     public var message: String
     public init(message: String) { self.message = message }
@@ -85,7 +71,7 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The JSON coding used on the control socket (ISO 8601 dates, sorted keys).
+/// The JSON the CLI prints with `--json` (ISO 8601 dates, sorted keys, indented).
 public enum ControlJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> String {
         let e = JSONEncoder()

@@ -44,8 +44,7 @@ public struct ControlClient: Sendable {
             do {
                 return try ControlWire.decode(ControlResponse.self, from: answer)
             } catch {
-                throw ControlClientError(code: .badResponse, message: "the daemon on \(path) sent an answer that is not a control response",
-                                         hint: "check that the detour CLI and the daemon are the same version (`detour --version`)")
+                throw unreadable(answer, error)
             }
         case .timedOut:
             throw ControlClientError(code: .timedOut, message: "the daemon on \(path) did not answer within \(timeout)",
@@ -58,6 +57,26 @@ public struct ControlClient: Sendable {
         case .failed(let code):
             throw ControlClientError(code: .system, message: "reading the answer from \(path) failed: \(Posix.describe(code))")
         }
+    }
+
+    /// Why an answer could not be read: a daemon older or newer than this CLI, or not a daemon at all.
+    private func unreadable(_ answer: Data, _ error: any Error) -> ControlClientError {
+        let sameVersion = "restart the daemon after an upgrade (`sudo systemctl restart detour`), or run the CLI of the daemon's version: "
+            + "`detour --version` against `detour_build_info` on the daemon's /metrics"
+        guard let object = (try? JSONSerialization.jsonObject(with: answer)) as? [String: Any] else {
+            return ControlClientError(code: .badResponse, message: "the daemon on \(path) sent an answer that is not a control response",
+                                      hint: sameVersion)
+        }
+        if object["ok"] as? Bool == true, object["response"] == nil, object["body"] != nil {
+            return ControlClientError(code: .badResponse, message: "the daemon on \(path) answered in the older control format; is the daemon older than the CLI?",
+                                      hint: sameVersion)
+        }
+        if let name = object["response"] as? String, ControlResponse.Name(rawValue: name) == nil {
+            return ControlClientError(code: .badResponse, message: "the daemon on \(path) sent a '\(name)' answer this CLI does not know; is the daemon newer than the CLI?",
+                                      hint: sameVersion)
+        }
+        return ControlClientError(code: .badResponse, message: "the daemon on \(path) sent an answer this CLI cannot read (\(ControlWire.describe(error, under: "result"))); is it of another version than the CLI?",
+                                  hint: sameVersion)
     }
 
     private func connectError(_ code: Int32) -> ControlClientError {

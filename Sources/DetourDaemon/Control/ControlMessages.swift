@@ -1,50 +1,7 @@
 import Foundation
 
-/// One command sent to the daemon over the control socket: `detour override set …` becomes
-/// `command: "override.set"` with its options as `arguments`. What commands exist and what their
-/// arguments mean is up to the handler; this type only carries them.
-public struct ControlRequest: Codable, Sendable, Hashable {
-    public var command: String
-    public var arguments: [String: String]
-
-    public init(command: String, arguments: [String: String] = [:]) {
-        self.command = command
-        self.arguments = arguments
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        command = try container.decode(String.self, forKey: .command)
-        arguments = try container.decodeIfPresent([String: String].self, forKey: .arguments) ?? [:]
-    }
-}
-
-/// The daemon's answer to one `ControlRequest`.
-public struct ControlResponse: Codable, Sendable, Hashable {
-    public var ok: Bool
-    /// What went wrong, in a sentence a person can act on. Nil when `ok`.
-    public var error: String?
-    /// What to try next (`run detour policy check`), when there is something to say.
-    public var hint: String?
-    /// What the command produced: JSON or text, as the handler chose.
-    public var body: String?
-
-    public init(ok: Bool, error: String? = nil, hint: String? = nil, body: String? = nil) {
-        self.ok = ok; self.error = error; self.hint = hint; self.body = body
-    }
-
-    /// A successful answer carrying `body`.
-    public static func success(_ body: String? = nil) -> ControlResponse {
-        ControlResponse(ok: true, body: body)
-    }
-
-    /// A refusal or failure, with what to try next.
-    public static func failure(_ error: String, hint: String? = nil) -> ControlResponse {
-        ControlResponse(ok: false, error: error, hint: hint)
-    }
-}
-
 /// How requests and responses travel: one JSON object per line, one request per connection.
+/// Dates are ISO 8601, as in the CLI's `--json` output.
 enum ControlWire {
     /// The largest request the daemon reads.
     static let maxRequestBytes = 1 << 20
@@ -53,6 +10,7 @@ enum ControlWire {
 
     static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(value)
         data.append(0x0A)
@@ -60,6 +18,28 @@ enum ControlWire {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from line: Data) throws -> T {
-        try JSONDecoder().decode(type, from: line)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: line)
+    }
+
+    /// A decoding error in a few words, naming the key: `missing "reason"`, `"limit": expected Int`.
+    /// Keys are named from inside `root` (`arguments`, `result`) when the error lies there.
+    static func describe(_ error: any Error, under root: String? = nil) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            let inside = keys.first?.stringValue == root ? Array(keys.dropFirst()) : keys
+            return inside.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?:
+            let at = path(context.codingPath)
+            return "missing \"\(at.isEmpty ? "" : at + ".")\(key.stringValue)\""
+        case .typeMismatch(let type, let context)?, .valueNotFound(let type, let context)?:
+            return "\"\(path(context.codingPath))\": expected \(type)"
+        case .dataCorrupted(let context)?:
+            return context.codingPath.isEmpty ? context.debugDescription : "\"\(path(context.codingPath))\": \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
     }
 }

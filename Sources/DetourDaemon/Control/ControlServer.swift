@@ -4,10 +4,12 @@ import ServiceLifecycle
 
 /// The unix socket the `detour` CLI talks to the running daemon over (`/run/detour/control.sock`).
 ///
-/// One JSON request per connection, one JSON response back, each a single line. The socket is
-/// mode 0660 and owned by `group`, so only that group's members (and root) can use it, and every
-/// request reaches `handler` with the caller's uid as the kernel reports it. Connections are
-/// served concurrently; a request is limited to 1 MiB and must arrive within `readTimeout`.
+/// One JSON request per connection, one JSON response back, each a single line (`ControlRequest`,
+/// `ControlResponse`); a request this daemon does not understand is answered with a failure that
+/// says so, without reaching `handler`. The socket is mode 0660 and owned by `group`, so only that
+/// group's members (and root) can use it, and every request reaches `handler` with the caller's
+/// uid as the kernel reports it. Connections are served concurrently; a request is limited to
+/// 1 MiB and must arrive within `readTimeout`.
 ///
 /// `run()` refuses to start when another daemon answers on the path, replaces a stale socket
 /// file left by one that died, and removes the socket file when it returns.
@@ -76,10 +78,11 @@ public struct ControlServer: Service {
             response = await answer(line, from: caller)
         case .tooLarge:
             logger.warning("control request refused: too large", metadata: ["control.caller": "\(caller.map(\.description) ?? "unknown")"])
-            response = .failure("the request is larger than 1 MiB and was refused")
+            response = .failure("the request is larger than 1 MiB and was refused", code: .badRequest)
         case .timedOut:
             logger.debug("control request not received in time", metadata: ["control.caller": "\(caller.map(\.description) ?? "unknown")"])
-            response = .failure("no complete request arrived within \(readTimeout); send one JSON object followed by a newline")
+            response = .failure("no complete request arrived within \(readTimeout); send one JSON object followed by a newline",
+                                code: .badRequest)
         case .empty:
             Posix.closeDescriptor(fd)
             return
@@ -93,7 +96,7 @@ public struct ControlServer: Service {
             data = try ControlWire.encode(response)
         } catch {
             logger.error("control response could not be encoded", metadata: ["control.error": "\(error)"])
-            data = Data(#"{"error":"the daemon could not encode its answer","ok":false}"#.utf8 + [0x0A])
+            data = Data(#"{"code":"failed","error":"the daemon could not encode its answer","ok":false}"#.utf8 + [0x0A])
         }
         let writeDeadline = ContinuousClock.now + .seconds(10)
         let written = await offloadBlocking {
@@ -110,15 +113,15 @@ public struct ControlServer: Service {
         guard let caller else {
             return .failure("the daemon cannot tell who is calling (SO_PEERCRED failed), so it refuses the request")
         }
-        let request: ControlRequest
-        do {
-            request = try ControlWire.decode(ControlRequest.self, from: line)
-        } catch {
-            logger.info("control request not understood", metadata: ["control.caller": "\(caller)"])
-            return .failure("not a control request: expected one JSON object with a \"command\" string",
-                            hint: "use the detour CLI of the same version as the daemon")
+        switch ControlRequest.decode(line) {
+        case .failure(let failure):
+            logger.info("control request not understood", metadata: [
+                "control.caller": "\(caller)", "control.error": "\(failure.message)",
+            ])
+            return .failure(failure)
+        case .success(let request):
+            logger.debug("control request", metadata: ["control.request": "\(request.name.rawValue)", "control.caller": "\(caller)"])
+            return await handler(request, caller)
         }
-        logger.debug("control request", metadata: ["control.command": "\(request.command)", "control.caller": "\(caller)"])
-        return await handler(request, caller)
     }
 }

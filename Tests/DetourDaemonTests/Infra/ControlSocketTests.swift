@@ -1,3 +1,4 @@
+import DetourCore
 @testable import DetourDaemon
 import Foundation
 import Testing
@@ -13,12 +14,15 @@ private actor Seen {
 }
 
 @Suite struct ControlSocketTests {
-    /// A server at `path` whose handler echoes the command and records every request.
+    /// This process, as the daemon describes its callers.
+    static var me: Caller { Caller(uid: getuid(), gid: getgid(), pid: getpid(), userName: Posix.userName(getuid())) }
+
+    /// A server at `path` whose handler echoes the request's name and records every request.
     private func server(at path: String, group: String? = nil, seen: Seen, listening: AsyncStream<Void>.Continuation? = nil) -> ControlServer {
         ControlServer(path: path, group: group, logger: InfraSupport.logger, readTimeout: .seconds(2),
                       onListening: { listening?.yield() }) { request, caller in
             await seen.add(request, caller)
-            return .success("\(request.command) \(request.arguments["business"] ?? "-") for \(caller)")
+            return .message("\(request.name.rawValue) for \(caller)")
         }
     }
 
@@ -48,12 +52,12 @@ private actor Seen {
         let path = tmp.file("control.sock")
         let seen = Seen()
         try await withServer(at: path, seen: seen) {
-            let response = try await send(ControlRequest(command: "override.set", arguments: ["business": "rosies-bakery"]), to: path).get()
-            #expect(response.ok)
-            #expect(response.body?.hasPrefix("override.set rosies-bakery for uid \(getuid())") == true)
+            let response = try await send(.release(business: BusinessID("rosies-bakery")), to: path).get()
+            #expect(response.message?.hasPrefix("release for uid \(getuid())") == true, "\(response)")
         }
         let requests = await seen.requests
         #expect(requests.count == 1)
+        #expect(requests.first?.0 == .release(business: BusinessID("rosies-bakery")))
         let caller = try #require(requests.first?.1)
         #expect(caller.uid == getuid())
         #expect(caller.gid == getgid())
@@ -95,8 +99,8 @@ private actor Seen {
         #expect(FileManager.default.fileExists(atPath: path))
 
         try await withServer(at: path) {
-            let response = try await send(ControlRequest(command: "status"), to: path).get()
-            #expect(response.ok)
+            let response = try await send(.status, to: path).get()
+            #expect(response.message == "status for \(Self.me)")
         }
     }
 
@@ -108,8 +112,8 @@ private actor Seen {
             let error = await #expect(throws: ControlServerError.self) { try await second.run() }
             #expect(error?.code == .alreadyRunning)
             #expect(error?.message == "another detour daemon is already listening on \(path)")
-            let response = try await send(ControlRequest(command: "status"), to: path).get()
-            #expect(response.ok)
+            let response = try await send(.status, to: path).get()
+            #expect(response.message == "status for \(Self.me)")
         }
     }
 
@@ -124,7 +128,7 @@ private actor Seen {
     @Test func withoutADaemonTheClientSaysSoAndHowToStartOne() async throws {
         let tmp = try TempDir()
         let path = tmp.file("control.sock")
-        let result = try await send(ControlRequest(command: "status"), to: path)
+        let result = try await send(.status, to: path)
         guard case .failure(let error) = result else {
             Issue.record("expected an error, got \(result)")
             return
@@ -139,10 +143,9 @@ private actor Seen {
         let path = tmp.file("control.sock")
         let seen = Seen()
         try await withServer(at: path, seen: seen) {
-            let huge = ControlRequest(command: "policy.apply", arguments: ["blob": String(repeating: "a", count: 1 << 20)])
+            let huge = ControlRequest.hold(Hold(business: BusinessID("rosies-bakery"), reason: String(repeating: "a", count: 1 << 20)))
             let response = try await send(huge, to: path).get()
-            #expect(!response.ok)
-            #expect(response.error == "the request is larger than 1 MiB and was refused")
+            #expect(response == .failure("the request is larger than 1 MiB and was refused", code: .badRequest))
         }
         #expect(await seen.requests.isEmpty)
     }
@@ -163,9 +166,13 @@ private actor Seen {
                 }
                 return String(decoding: line, as: UTF8.self)
             }
-            let response = try JSONDecoder().decode(ControlResponse.self, from: Data(answer.utf8))
-            #expect(!response.ok)
-            #expect(response.error?.hasPrefix("not a control request") == true)
+            let response = try ControlWire.decode(ControlResponse.self, from: Data(answer.utf8))
+            guard case .failure(let failure) = response else {
+                Issue.record("expected a failure, got \(response)")
+                return
+            }
+            #expect(failure.code == .badRequest)
+            #expect(failure.message.hasPrefix("not a control request"))
         }
     }
 
