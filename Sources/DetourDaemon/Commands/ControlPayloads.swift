@@ -79,9 +79,4 @@ public enum ControlJSON {
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try e.encode(value), as: UTF8.self)
     }
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return try d.decode(type, from: Data(text.utf8))
-    }
 }

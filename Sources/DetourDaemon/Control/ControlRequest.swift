@@ -44,6 +44,7 @@ public enum ControlRequest: Sendable, Hashable {
         case audit
     }
 
+    /// What the request is called on the wire and in the daemon's log.
     public var name: Name {
         switch self {
         case .status: .status
