@@ -23,7 +23,7 @@ public struct OutgoingMessage: Sendable {
 }
 
 /// Which moment of an incident a message is about.
-public enum IncidentEvent: String, Sendable, Hashable, Codable, CaseIterable {
+public enum MessageEvent: String, Sendable, Hashable, Codable, CaseIterable {
     /// Customers are told where to go instead.
     case opened
     /// The all-clear.
@@ -32,9 +32,19 @@ public enum IncidentEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case test
 }
 
+extension MessageEvent {
+    /// The message for an incident event.
+    public init(_ event: IncidentEvent) {
+        switch event {
+        case .opened: self = .opened
+        case .resolved: self = .resolved
+        }
+    }
+}
+
 /// Everything a template may use. Documented for users in `channels/README.md`.
 public struct MessageContext: Sendable, Hashable, Codable {
-    public var event: IncidentEvent
+    public var event: MessageEvent
     public var businessID: String
     public var businessName: String
     public var incidentID: String
@@ -57,7 +67,7 @@ public struct MessageContext: Sendable, Hashable, Codable {
     /// tell a reopen from a late retry of an older event. Nil for tests.
     public var eventSequence: Int?
 
-    public init(event: IncidentEvent, businessID: String, businessName: String, incidentID: String, platforms: [String],
+    public init(event: MessageEvent, businessID: String, businessName: String, incidentID: String, platforms: [String],
                 since: Date, resolvedAt: Date? = nil, message: String, contacts: [ContactLink],
                 recipientName: String? = nil, recipientEmail: String? = nil, locale: String? = nil, unsubscribeURL: String? = nil,
                 eventSequence: Int? = nil) {

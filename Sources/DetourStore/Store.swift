@@ -123,14 +123,6 @@ public struct PolicyVersion: Sendable, Hashable, Codable {
     }
 }
 
-/// How an incident came to be opened.
-public enum IncidentOrigin: String, Sendable, Hashable, Codable {
-    /// The probes saw the platforms down for longer than the grace.
-    case probes
-    /// An operator ran `detour failover start`.
-    case manual
-}
-
 public enum IncidentState: String, Sendable, Hashable, Codable {
     case open, resolved
 }
@@ -198,11 +190,6 @@ public struct IncidentFilter: Sendable, Hashable {
     }
 }
 
-/// Which moment of an incident a delivery carries.
-public enum DeliveryEvent: String, Sendable, Hashable, Codable {
-    case opened, resolved
-}
-
 public enum DeliveryState: String, Sendable, Hashable, Codable, CaseIterable {
     /// Waiting for its first attempt.
     case queued
@@ -215,31 +202,12 @@ public enum DeliveryState: String, Sendable, Hashable, Codable, CaseIterable {
     case dead
 }
 
-/// A delivery to queue, built by the daemon from an incident event and the policy.
-public struct NewDelivery: Sendable, Hashable {
-    public var event: DeliveryEvent
-    public var channel: ChannelKind
-    /// Email address, webhook name, or the business id for the banner. Never a URL (URLs may hold tokens).
-    public var target: String
-    /// Per-recipient values for email personalisation.
-    public var recipientName: String?
-    public var locale: String?
-    /// Unique within its incident: `<event sequence>/<channel>/<target>`. A delivery whose key its
-    /// incident already has is never queued again, so one event reaches one target once.
-    public var idempotencyKey: String
-    public init(event: DeliveryEvent, channel: ChannelKind, target: String, recipientName: String? = nil,
-                locale: String? = nil, idempotencyKey: String) {
-        self.event = event; self.channel = channel; self.target = target; self.recipientName = recipientName
-        self.locale = locale; self.idempotencyKey = idempotencyKey
-    }
-}
-
 /// One delivery as stored.
 public struct DeliveryRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var incident: Int64
     public var business: BusinessID
-    public var event: DeliveryEvent
+    public var event: IncidentEvent
     public var eventSequence: Int
     public var channel: ChannelKind
     public var target: String
@@ -257,7 +225,7 @@ public struct DeliveryRecord: Sendable, Hashable, Codable {
     /// What the receiving side answered when it accepted the message.
     public var reply: String?
     public var sentAt: Date?
-    public init(id: Int64, incident: Int64, business: BusinessID, event: DeliveryEvent, eventSequence: Int,
+    public init(id: Int64, incident: Int64, business: BusinessID, event: IncidentEvent, eventSequence: Int,
                 channel: ChannelKind, target: String, recipientName: String?, locale: String?, idempotencyKey: String,
                 state: DeliveryState, attempts: Int, createdAt: Date, nextAttemptAt: Date, leaseOwner: String?,
                 leaseExpiresAt: Date?, lastError: String?, reply: String?, sentAt: Date?) {

@@ -192,7 +192,7 @@ import TestKit
             let out = (try? h.cli(["deliveries", "--json", "--state", "sent"]))?.stdout ?? ""
             return out.components(separatedBy: "\"id\" :").count - 1 == 5
         }, "\(h.log().suffix(3000))")
-        #expect(h.log().contains("keeping it in memory and retrying"),
+        #expect(h.log().contains("keeping them in memory and retrying"),
                 "\(lockTimes)\(h.log().split(separator: "\n").filter { $0.contains("deliver") || $0.contains("outcome") }.joined(separator: "\n"))")
         #expect(h.emails().count == 3, "each customer gets one email")
     }

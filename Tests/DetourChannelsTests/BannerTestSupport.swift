@@ -29,7 +29,7 @@ enum BannerFixture {
                             state: state, now: clock.function)
     }
 
-    static func message(_ event: IncidentEvent, incident: String = "inc-1", text: String = "Instagram DMs are down. Call us!",
+    static func message(_ event: MessageEvent, incident: String = "inc-1", text: String = "Instagram DMs are down. Call us!",
                         contacts: [ContactLink] = contacts, since: Date = Date(timeIntervalSince1970: 1_709_999_000),
                         resolvedAt: Date? = nil) -> OutgoingMessage {
         let context = MessageContext(event: event, businessID: business.rawValue, businessName: "Rosie's Bakery", incidentID: incident,

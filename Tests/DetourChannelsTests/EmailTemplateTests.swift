@@ -5,8 +5,8 @@ import Testing
 import TestKit
 
 @Suite struct EmailTemplateTests {
-    @Test(arguments: IncidentEvent.allCases)
-    func builtinTemplatesGreetByNameAndEscapeOnlyTheHTML(_ event: IncidentEvent) throws {
+    @Test(arguments: MessageEvent.allCases)
+    func builtinTemplatesGreetByNameAndEscapeOnlyTheHTML(_ event: MessageEvent) throws {
         let rendered = try EmailTemplates.builtin(event).render(EmailFixtures.context(event))
         #expect(!rendered.subject.isEmpty)
         #expect(!rendered.subject.contains("\n"))
@@ -29,8 +29,8 @@ import TestKit
         #expect(rendered.html.contains("<a href=\"tel:+441234567890\" style=\"color:#0b57d0\">Call us</a>"))
     }
 
-    @Test(arguments: IncidentEvent.allCases)
-    func theGreetingFallsBackWithoutAName(_ event: IncidentEvent) throws {
+    @Test(arguments: MessageEvent.allCases)
+    func theGreetingFallsBackWithoutAName(_ event: MessageEvent) throws {
         for name in [nil, ""] as [String?] {
             let rendered = try EmailTemplates.builtin(event).render(EmailFixtures.context(event, name: name))
             #expect(rendered.text.hasPrefix("Hello,\n"))

@@ -135,7 +135,7 @@ enum EmailFixtures {
                      templates: templates, maxPerCustomer: 2)
     }
 
-    static func context(_ event: IncidentEvent = .opened, name: String? = "Zoë", email: String = "zoe@customers.example",
+    static func context(_ event: MessageEvent = .opened, name: String? = "Zoë", email: String = "zoe@customers.example",
                         message: String = "Instagram is down. Call us or email us to order.",
                         unsubscribe: String? = "https://detour.rosies.example/unsubscribe/tok_123") -> MessageContext {
         MessageContext(event: event, businessID: "rosies-bakery", businessName: "Rosie's Bäckerei 🥐", incidentID: "inc-1",
@@ -146,7 +146,7 @@ enum EmailFixtures {
                        recipientName: name, recipientEmail: email, unsubscribeURL: unsubscribe)
     }
 
-    static func message(_ id: String = "dlv_01HQ7Z3K8M", event: IncidentEvent = .opened, name: String? = "Zoë",
+    static func message(_ id: String = "dlv_01HQ7Z3K8M", event: MessageEvent = .opened, name: String? = "Zoë",
                         to email: String = "zoe@customers.example", text: String = "Instagram is down. Call us or email us to order.")
         -> OutgoingMessage {
         OutgoingMessage(deliveryID: id, recipient: email, context: context(event, name: name, email: email, message: text))

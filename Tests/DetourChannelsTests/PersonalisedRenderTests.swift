@@ -19,8 +19,8 @@ import TestKit
     ]
 
     /// Every name × URL through one instance (plans after the first of each shape) equals a full render.
-    @Test(arguments: IncidentEvent.allCases)
-    func builtinPlansMatchFullRendersForEveryCustomer(_ event: IncidentEvent) throws {
+    @Test(arguments: MessageEvent.allCases)
+    func builtinPlansMatchFullRendersForEveryCustomer(_ event: MessageEvent) throws {
         let shared = try EmailTemplates.builtin(event)
         var count = 0
         for name in Self.names {

@@ -28,8 +28,8 @@ struct WebhookFormatTests {
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    @Test(arguments: [WebhookChannel.Format.standard, .json], IncidentEvent.allCases)
-    func standardAndJSONBodiesFollowTheSchema(format: WebhookChannel.Format, event: IncidentEvent) async throws {
+    @Test(arguments: [WebhookChannel.Format.standard, .json], MessageEvent.allCases)
+    func standardAndJSONBodiesFollowTheSchema(format: WebhookChannel.Format, event: MessageEvent) async throws {
         let body = try await receive(format, WebhookFixture.message(event))
         #expect(SchemaCheck.problems(body, against: try schema()) == [])
         let data = try #require(body["data"] as? [String: Any])

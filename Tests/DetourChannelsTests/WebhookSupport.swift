@@ -12,7 +12,7 @@ let webhookTestLogger = Logger(label: "detour.test.webhook", factory: { _ in Swi
 let testSigningSecret = "whsec_q1fHpaFV3PmQqL0bEXyzEq8Jc1tKpkb5"
 
 enum WebhookFixture {
-    static func context(_ event: IncidentEvent = .opened, message: String = "Instagram DMs may not reach us. Call us instead.",
+    static func context(_ event: MessageEvent = .opened, message: String = "Instagram DMs may not reach us. Call us instead.",
                         contacts: [ContactLink] = [ContactLink(label: "Call us", url: "tel:+442079460000"),
                                                    ContactLink(label: "Book online", url: "https://rosies.example/book")]) -> MessageContext {
         MessageContext(event: event, businessID: "rosies-bakery", businessName: "Rosie's Bakery", incidentID: "inc-42",
@@ -21,7 +21,7 @@ enum WebhookFixture {
                        message: message, contacts: contacts)
     }
 
-    static func message(_ event: IncidentEvent = .opened, id: String = "dlv_01HZX3K9", context: MessageContext? = nil) -> OutgoingMessage {
+    static func message(_ event: MessageEvent = .opened, id: String = "dlv_01HZX3K9", context: MessageContext? = nil) -> OutgoingMessage {
         OutgoingMessage(deliveryID: id, recipient: "hook", context: context ?? self.context(event))
     }
 

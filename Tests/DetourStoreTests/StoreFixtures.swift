@@ -32,7 +32,7 @@ struct StoreFixture {
         try await store.openIncident(newIncident(at: at), deliveries: Self.emails(emails, keyPrefix: keyPrefix), audit: nil)
     }
 
-    static func emails(_ count: Int, event: DeliveryEvent = .opened, keyPrefix: String = "1/1") -> [NewDelivery] {
+    static func emails(_ count: Int, event: IncidentEvent = .opened, keyPrefix: String = "1/1") -> [NewDelivery] {
         (0..<count).map { i in
             NewDelivery(event: event, channel: .email, target: "customer\(i)@example.com", recipientName: "Customer \(i)",
                         locale: "en-GB", idempotencyKey: "\(keyPrefix)/email/customer\(i)@example.com")

@@ -23,7 +23,7 @@ public struct BannerDocument: Sendable, Hashable, Codable {
     /// Published by `detour send-test`: a real banner that says it is a test.
     public var test: Bool
     /// The incident event that produced this document; nil before the first incident.
-    public var event: IncidentEvent?
+    public var event: MessageEvent?
     public var incident: String?
     /// Which event of the incident produced it (a reopen has a higher one than the all-clear before it).
     public var sequence: Int?
@@ -39,7 +39,7 @@ public struct BannerDocument: Sendable, Hashable, Codable {
     public var resolvedAt: Date?
 
     public init(version: Int = BannerDocument.currentVersion, business: Business, active: Bool, test: Bool = false,
-                event: IncidentEvent?, incident: String?, message: String, links: [ContactLink], platforms: [String],
+                event: MessageEvent?, incident: String?, message: String, links: [ContactLink], platforms: [String],
                 since: Date?, updatedAt: Date, expiresAt: Date?, resolvedAt: Date? = nil) {
         self.version = version; self.business = business; self.active = active; self.test = test
         self.event = event; self.incident = incident; self.message = message; self.links = links

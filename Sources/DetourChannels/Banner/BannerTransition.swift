@@ -12,7 +12,7 @@ enum BannerTransition: Equatable {
 
     /// - Parameter sequence: the event's number within its incident; a reopen (a higher number than
     ///   the all-clear that is up) puts the banner back, a late retry of the first opening does not.
-    static func decide(current: BannerDocument?, event: IncidentEvent, incident: String, sequence: Int? = nil,
+    static func decide(current: BannerDocument?, event: MessageEvent, incident: String, sequence: Int? = nil,
                        now: Date) -> BannerTransition {
         guard let current else { return .apply }
         switch event {

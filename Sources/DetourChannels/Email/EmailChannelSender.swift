@@ -10,7 +10,7 @@ public struct EmailChannelSender: Channel {
     private let settings: EmailChannel
     private let serverName: String
     private let pool: SMTPConnectionPool
-    private let templates: [IncidentEvent: Result<EmailTemplates, TemplateRenderer.Problem>]
+    private let templates: [MessageEvent: Result<EmailTemplates, TemplateRenderer.Problem>]
     private let now: @Sendable () -> Date
     private let logger: Logger
 
@@ -26,8 +26,8 @@ public struct EmailChannelSender: Channel {
         self.pool = pool
         self.now = now
         self.logger = logger
-        var loaded: [IncidentEvent: Result<EmailTemplates, TemplateRenderer.Problem>] = [:]
-        for event in IncidentEvent.allCases {
+        var loaded: [MessageEvent: Result<EmailTemplates, TemplateRenderer.Problem>] = [:]
+        for event in MessageEvent.allCases {
             do {
                 loaded[event] = .success(try EmailTemplates.forEvent(event, refs: settings.templates))
             } catch {

@@ -24,7 +24,7 @@ public struct EmailTemplates: Sendable {
     private static let plainText = "{{% CONTENT_TYPE: TEXT}}"
 
     /// The built-in templates for an event.
-    public static func builtin(_ event: IncidentEvent) throws(TemplateRenderer.Problem) -> EmailTemplates {
+    public static func builtin(_ event: MessageEvent) throws(TemplateRenderer.Problem) -> EmailTemplates {
         let base = "email/\(event.rawValue)"
         func text(_ part: String) throws(TemplateRenderer.Problem) -> String {
             guard let t = BuiltinTemplateNames.text("\(base).\(part)") else {
@@ -43,7 +43,7 @@ public struct EmailTemplates: Sendable {
     }
 
     /// The templates for `event`: the policy's override when it has one for that event, else the built-in.
-    public static func forEvent(_ event: IncidentEvent, refs: TemplateRefs) throws(TemplateRenderer.Problem) -> EmailTemplates {
+    public static func forEvent(_ event: MessageEvent, refs: TemplateRefs) throws(TemplateRenderer.Problem) -> EmailTemplates {
         let path: String? = switch event {
         case .opened: refs.opened
         case .resolved: refs.resolved

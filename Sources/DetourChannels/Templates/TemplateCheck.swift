@@ -19,7 +19,7 @@ public enum TemplateCheck {
         if let email = policy.email {
             let readable = TemplateRefs(opened: email.templates.opened.flatMap(readable), resolved: email.templates.resolved.flatMap(readable))
             out += EmailTemplates.validate(refs: readable).map { Problem(keyPath: "channels.email.templates", message: $0) }
-            for event in [IncidentEvent.opened, .resolved] {
+            for event in [MessageEvent.opened, .resolved] {
                 if let t = try? EmailTemplates.forEvent(event, refs: readable) {
                     var c = sample; c.event = event
                     let r = t.render(c)
@@ -41,7 +41,7 @@ public enum TemplateCheck {
             let refs = TemplateRefs(opened: webhook.templates.opened.flatMap(readable), resolved: webhook.templates.resolved.flatMap(readable))
             do {
                 let t = try WebhookTemplates(refs)
-                for event in [IncidentEvent.opened, .resolved] {
+                for event in [MessageEvent.opened, .resolved] {
                     var c = sample; c.event = event
                     _ = t.text(for: c)
                 }

@@ -43,7 +43,7 @@ public struct DiscordBody: Sendable, Hashable, Encodable {
     }
 
     /// Red while a platform is down, green for the all-clear, blue for a test.
-    static func color(for event: IncidentEvent) -> Int {
+    static func color(for event: MessageEvent) -> Int {
         switch event {
         case .opened: 0xD93025
         case .resolved: 0x1E8E3E

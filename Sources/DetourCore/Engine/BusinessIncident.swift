@@ -2,17 +2,14 @@ import struct Foundation.Date
 
 /// The engine's view of a business's newest incident (open, or the last resolved one, for the cooldown).
 public struct BusinessIncident: Sendable, Hashable {
-    /// Who opened the incident: the probes, or an operator with `detour failover start`.
-    public enum Origin: String, Sendable, Hashable, Codable { case probes, manual }
-
     public var id: Int64
-    public var origin: Origin
+    public var origin: IncidentOrigin
     public var platforms: [PlatformID]
     public var openedAt: Date
     /// nil while open.
     public var resolvedAt: Date?
 
-    public init(id: Int64, origin: Origin, platforms: [PlatformID], openedAt: Date, resolvedAt: Date? = nil) {
+    public init(id: Int64, origin: IncidentOrigin, platforms: [PlatformID], openedAt: Date, resolvedAt: Date? = nil) {
         self.id = id; self.origin = origin; self.platforms = platforms; self.openedAt = openedAt; self.resolvedAt = resolvedAt
     }
 

@@ -49,22 +49,16 @@ public struct DaemonApp: Sendable {
             throw DaemonStartError(message: "\(error)", hint: "the directory of `state:` must be writable by the daemon")
         }
         let links = UnsubscribeLinks(publicURL: daemon.http.publicURL, key: key)
-        let metrics = DetourMetrics(platforms: Array(daemon.platforms.keys), startTime: startedAt.timeIntervalSince1970)
-        let heartbeats = Heartbeats()
-        let bannerState = BannerState()
         let http = CurlHTTPClient(logger: logger)
         defer { http.shutdown() }
-        let pools = SMTPPools(logger: logger)
-        let wake = WakeSignal()
         let notifier = SystemdNotifier(environment: environment)
-
-        let desk = await DeliveryDesk(snapshot: PolicySnapshot(policies: config.policies, retired: [], daemon: daemon), store: store,
-                                      pools: pools, http: http, bannerState: bannerState, links: links, metrics: metrics, logger: logger)
-        let coordinator = try await FailoverCoordinator(config: config, store: store, metrics: metrics, desk: desk, logger: logger,
-                                                        wakeWorkers: { wake.signal() })
-        try await coordinator.recover()
-        // Banners: the HTTP endpoints and the files show what the store says.
-        await desk.prepareBanners()
+        var options = DaemonCore.Options(owner: owner)
+        options.tickInterval = tickInterval
+        options.stallLimit = stallLimit
+        options.outboxGaugeInterval = outboxGaugeInterval
+        let core = try await DaemonCore.assemble(config: config, store: store, links: links, http: http, options: options,
+                                                 notifier: notifier, startTime: startedAt, logger: logger)
+        let (coordinator, metrics, heartbeats) = (core.coordinator, core.metrics, core.heartbeats)
 
         let ready = ReadyFlag()
         let controlPath = daemon.control.path
@@ -78,7 +72,7 @@ public struct DaemonApp: Sendable {
             ])
         }
         let httpService = HTTPListenerService(
-            host: daemon.http.host, port: daemon.http.port, banners: bannerState, metrics: metrics,
+            host: daemon.http.host, port: daemon.http.port, banners: core.bannerState, metrics: metrics,
             readiness: { ready.isSet }, stalls: { heartbeats.stalls() }, unsubscribe: links,
             onUnsubscribe: { business, email in
                 try await store.unsubscribe(business: business, email: email, at: Date())
@@ -95,15 +89,9 @@ public struct DaemonApp: Sendable {
                                     onListening: { await pending.done() },
                                     handler: { request, caller in await commands.handle(request, caller: caller) })
 
-        var services: [any Service] = [
-            httpService,
-            ProbeService(coordinator: coordinator, client: http, initial: daemon, logger: logger),
-            EngineService(coordinator: coordinator, notifier: notifier, interval: tickInterval, clock: ContinuousClock(),
-                          heartbeats: heartbeats, stallLimit: stallLimit),
-            BannerRenewalService(desk: desk, interval: .seconds(300), clock: ContinuousClock()),
-            DeliveryWorkers(desk: desk, store: store, settings: daemon.delivery, owner: owner, wake: wake,
-                            metrics: metrics, logger: logger, heartbeats: heartbeats, stallLimit: stallLimit),
-            OutboxGauges(store: store, metrics: metrics, interval: outboxGaugeInterval, clock: ContinuousClock(), logger: logger),
+        var services: [any Service] = [httpService, ProbeService(coordinator: coordinator, client: http, initial: daemon, logger: logger)]
+        services += core.services
+        services += [
             control,
             ReloadService(coordinator: coordinator, notifier: notifier, configPath: configPath, environment: environment, logger: logger),
             StartupPagesService(ready: ready, settle: .seconds(3), logger: logger),
@@ -119,7 +107,7 @@ public struct DaemonApp: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-        await pools.closeAll()
+        await core.close()
         logger.notice("detour stopped")
     }
 

@@ -47,12 +47,12 @@ struct ProbeService: Service {
 
 /// Evaluates every policy each `interval` on `clock`, and keeps systemd's STATUS= current.
 /// Beats `decision` in `heartbeats` after every evaluation, so a stuck decision loop is seen.
-struct EngineService<C: Clock>: Service where C.Duration == Duration {
+struct EngineService: Service {
     static var loopName: String { "decision" }
     let coordinator: FailoverCoordinator
     let notifier: SystemdNotifier
     let interval: Duration
-    let clock: C
+    let clock: any Clock<Duration>
     var heartbeats: Heartbeats? = nil
     var stallLimit: Duration = .seconds(20)
 

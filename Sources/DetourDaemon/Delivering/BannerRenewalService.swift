@@ -1,15 +1,15 @@
-import AsyncAlgorithms
 import ServiceLifecycle
 
 /// Keeps the banners of open incidents from expiring: every `interval`, the delivering side pushes
 /// their expiry forward. A banner a page shows expires by itself if the daemon stops renewing it.
-struct BannerRenewalService<C: Clock>: Service where C.Duration == Duration {
+struct BannerRenewalService: Service {
     let desk: DeliveryDesk
     let interval: Duration
-    let clock: C
+    let clock: any Clock<Duration>
 
     func run() async throws {
-        for await _ in AsyncTimerSequence(interval: interval, clock: clock).cancelOnGracefulShutdown() {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { return }
             await desk.renewBanners()
         }
     }

@@ -152,7 +152,7 @@ public final class DeliveryDesk: Sendable {
         case .failure(let e): return .fail(e)
         }
         let names = incident.platforms.map { snapshot.daemon.platforms[$0]?.displayName ?? $0.rawValue }
-        let event: IncidentEvent = d.event == .opened ? .opened : .resolved
+        let event = MessageEvent(d.event)
         let text = d.event == .opened ? policy.message.outage : (policy.message.recovery ?? "")
         let isEmail = d.channel == .email
         let context = MessageContext(

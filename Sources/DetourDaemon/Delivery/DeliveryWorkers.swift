@@ -9,8 +9,11 @@ import Synchronization
 /// Claims due deliveries under a lease, sends them through their channel and records the outcome.
 ///
 /// Each channel has its own loop and its own concurrency, so a slow or failing channel never holds
-/// up another. On graceful shutdown the workers stop claiming, give in-flight sends `drainDeadline`
-/// to finish, and hand back the leases of whatever is left so the next start takes it over at once.
+/// up another. While a send runs (and until its outcome is in the store) its lease is renewed every
+/// third of its length, so a slow server or a rate limit never lets another worker take it and send
+/// it twice. Outcomes are written in batches (`OutcomeRecorder`). On graceful shutdown the workers
+/// stop claiming, give in-flight sends `drainDeadline` to finish, write their outcomes, and hand back
+/// the leases of whatever is left so the next start takes it over at once.
 public struct DeliveryWorkers: Service {
     let desk: DeliveryDesk
     let store: any Store
@@ -23,18 +26,22 @@ public struct DeliveryWorkers: Service {
     let drainDeadline: Duration
     let idlePoll: Duration
     let now: @Sendable () -> Date
+    let clock: any Clock<Duration>
     let heartbeats: Heartbeats?
     let stallLimit: Duration
 
     /// - Parameters:
     ///   - heartbeats: each channel's loop beats there as it turns (`delivery.email`, …), for the watchdog and `/healthz`.
     ///   - stallLimit: how long a loop may go without turning before it counts as stuck.
+    ///   - clock: what polls, lease renewals and retries of the store wait on; tests pass one they drive.
+    ///   - retry: when failed deliveries are tried again (its random source is injectable).
     public init(desk: DeliveryDesk, store: any Store, settings: DeliverySettings, owner: String, wake: WakeSignal,
                 metrics: DetourMetrics, logger: Logger, drainDeadline: Duration = .seconds(20), idlePoll: Duration = .milliseconds(500),
-                now: @escaping @Sendable () -> Date = { Date() }, heartbeats: Heartbeats? = nil, stallLimit: Duration = .seconds(20)) {
+                now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(),
+                heartbeats: Heartbeats? = nil, stallLimit: Duration = .seconds(20), retry: RetryPolicy? = nil) {
         self.desk = desk; self.store = store; self.settings = settings; self.owner = owner; self.wake = wake
-        self.metrics = metrics; self.logger = logger; self.retry = RetryPolicy(settings: settings)
-        self.drainDeadline = drainDeadline; self.idlePoll = idlePoll; self.now = now
+        self.metrics = metrics; self.logger = logger; self.retry = retry ?? RetryPolicy(settings: settings)
+        self.drainDeadline = drainDeadline; self.idlePoll = idlePoll; self.now = now; self.clock = clock
         self.heartbeats = heartbeats; self.stallLimit = stallLimit
     }
 
@@ -42,14 +49,24 @@ public struct DeliveryWorkers: Service {
     static func loopName(_ kind: ChannelKind) -> String { "delivery.\(kind.rawValue)" }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for kind in ChannelKind.allCases {
-                    group.addTask { await self.loop(kind) }
+        let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger)
+        let inFlight = InFlight()
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await recorder.run() }
+            background.addTask { await self.renewLeases(of: inFlight, recorder: recorder) }
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for kind in ChannelKind.allCases {
+                        group.addTask { await self.loop(kind, inFlight: inFlight, recorder: recorder) }
+                    }
                 }
+            } onGracefulShutdown: {
+                wake.signal()
             }
-        } onGracefulShutdown: {
-            wake.signal()
+            if await !recorder.drain(until: ContinuousClock.now + .seconds(5)) {
+                logger.error("some delivery outcomes were not recorded before shutdown; they are attempted again after a restart")
+            }
+            background.cancelAll()
         }
         do {
             let released = try await store.releaseLeases(owners: [owner], now: now())
@@ -67,21 +84,41 @@ public struct DeliveryWorkers: Service {
         }
     }
 
-    private func loop(_ kind: ChannelKind) async {
+    /// Every third of the lease, pushes the leases of everything in flight or waiting to be recorded
+    /// to a full lease from now.
+    private func renewLeases(of inFlight: InFlight, recorder: OutcomeRecorder) async {
+        let lease = settings.lease.duration
+        let every = lease / 3
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: every) } catch { return }
+            let ids = inFlight.ids + recorder.pendingIDs
+            guard !ids.isEmpty else { continue }
+            do {
+                try await store.renewLeases(ids, owner: owner, until: now().addingTimeInterval(lease.seconds))
+            } catch {
+                logger.error("cannot renew delivery leases; sends that outlast their lease may be attempted twice",
+                             metadata: ["deliveries.count": "\(ids.count)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func loop(_ kind: ChannelKind, inFlight: InFlight, recorder: OutcomeRecorder) async {
         let limit = concurrency(kind)
         let lease = settings.lease.duration
-        let inFlight = InFlight()
         let finished = WakeSignal()
         let loopName = Self.loopName(kind)
+        // Claim when at least this many places are free: fewer, larger claims while sends stay queued
+        // ahead of the channel's connections.
+        let batch = max(1, limit / 4)
         heartbeats?.register(loopName, limit: stallLimit)
-        defer { heartbeats?.unregister(loopName) }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 heartbeats?.beat(loopName)
                 let generations = (wake.generation, finished.generation)
-                let free = limit - inFlight.count
+                let busy = inFlight.count(kind)
+                let free = limit - busy
                 var claimed: [DeliveryRecord] = []
-                if free > 0 {
+                if free >= batch || (free > 0 && busy == 0) {
                     do {
                         claimed = try await store.claim(channel: kind, limit: free, owner: owner, lease: lease, now: now())
                     } catch {
@@ -89,35 +126,38 @@ public struct DeliveryWorkers: Service {
                     }
                 }
                 for d in claimed {
-                    inFlight.add(1)
+                    inFlight.add(d.id, kind)
                     group.addTask {
-                        await self.process(d)
-                        inFlight.add(-1)
+                        if let outcome = await self.process(d) { recorder.submit(CompletedDelivery(id: d.id, outcome: outcome)) }
+                        inFlight.remove(d.id, kind)
                         finished.signal()
                     }
                 }
-                // A full batch may mean more is due: claim again at once. Otherwise sleep until new work
-                // is queued, a send finishes (when full), or the poll interval passes (retries coming due).
-                if claimed.count == free && free > 0 { continue }
-                let full = inFlight.count >= limit
-                await WakeSignal.waitAny(full ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
-                                         timeout: idlePoll)
+                // A full batch may mean more is due: claim again as soon as enough places are free.
+                // Otherwise sleep until new work is queued, sends finish, or the poll interval passes.
+                let full = claimed.count == free && free > 0
+                if full, limit - inFlight.count(kind) >= batch { continue }
+                let waitForSends = full || limit - inFlight.count(kind) < batch
+                await WakeSignal.waitAny(waitForSends ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
+                                         timeout: idlePoll, clock: clock)
             }
             // Draining: in-flight sends get until the deadline, then are cancelled (their leases are released after).
             heartbeats?.unregister(loopName)
             let until = ContinuousClock.now + drainDeadline
-            while inFlight.count > 0 {
+            while inFlight.count(kind) > 0 {
                 if ContinuousClock.now >= until {
                     logger.warning("in-flight deliveries did not finish before the shutdown deadline", metadata: ["channel": "\(kind.rawValue)"])
                     group.cancelAll()
                     break
                 }
-                await WakeSignal.waitAny([(finished, finished.generation)], timeout: .milliseconds(50))
+                await WakeSignal.waitAny([(finished, finished.generation)], timeout: .milliseconds(50), clock: clock)
             }
         }
     }
 
-    func process(_ d: DeliveryRecord) async {
+    /// Attempts one delivery; returns its outcome, or nil when the attempt was cancelled by shutdown
+    /// (its lease is handed back and it is attempted again).
+    func process(_ d: DeliveryRecord) async -> DeliveryOutcome? {
         var log = logger
         log[metadataKey: "business"] = "\(d.business)"
         log[metadataKey: "incident.id"] = "\(d.incident)"
@@ -139,44 +179,13 @@ public struct DeliveryWorkers: Service {
             }
         }
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.deliveryFinished(channel: d.channel, outcome: DetourMetrics.Outcome(outcome), seconds: seconds)
+        metrics.deliveryFinished(channel: d.channel, outcome: DetourMetrics.Outcome(outcome), seconds: elapsed.seconds)
         switch outcome {
         case .sent: log.debug("delivered", metadata: ["delivery.attempts": "\(d.attempts)"])
         case .retry(let error, let at): log.warning("delivery failed; will retry", metadata: ["error": "\(error)", "delivery.retry_at": "\(at)"])
         case .dead(let error): log.error("delivery gave up", metadata: ["error": "\(error)", "delivery.attempts": "\(d.attempts)"])
         }
-        await record(outcome, of: d, log: log)
-    }
-
-    /// Records an outcome. When the store cannot take it (disk full, database locked for long), the
-    /// outcome is kept in memory and the write retried with backoff, so a message that went out is
-    /// not sent again when its lease expires. Gives up only when the task is cancelled (shutdown past
-    /// its deadline); the lease then expires and the delivery is attempted again.
-    func record(_ outcome: DeliveryOutcome, of d: DeliveryRecord, log: Logger) async {
-        var wait = Duration.milliseconds(100)
-        var failures = 0
-        while true {
-            do {
-                if try await !store.complete(d.id, owner: owner, outcome: outcome, now: now()) {
-                    log.warning("lease was lost before the outcome was recorded; another worker owns this delivery now")
-                } else if failures > 0 {
-                    log.notice("delivery outcome recorded after the store recovered", metadata: ["store.failures": "\(failures)"])
-                }
-                return
-            } catch {
-                failures += 1
-                if failures == 1 {
-                    log.error("cannot record a delivery outcome; keeping it in memory and retrying", metadata: ["error": "\(error)"])
-                }
-                do { try await Task.sleep(for: wait) } catch {
-                    log.error("delivery outcome not recorded before shutdown; it is attempted again when its lease expires",
-                              metadata: ["error": "\(error)"])
-                    return
-                }
-                wait = min(wait * 2, .seconds(5))
-            }
-        }
+        return outcome
     }
 
     private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> DeliveryOutcome {
@@ -184,18 +193,23 @@ public struct DeliveryWorkers: Service {
             await desk.disableWebhook(d.target, business: d.business, reason: error.message)
             return .dead(error: error.description)
         }
-        guard error.retryable else { return .dead(error: error.description) }
-        let at = now()
-        if let next = retry.nextAttempt(attempts: d.attempts, createdAt: d.createdAt, now: at, retryAfter: error.retryAfter) {
-            return .retry(error: error.description, retryAt: next)
+        switch retry.verdict(retryable: error.retryable, attempts: d.attempts, createdAt: d.createdAt, now: now(), retryAfter: error.retryAfter) {
+        case .retry(let at): return .retry(error: error.description, retryAt: at)
+        case .giveUp(let reason): return .dead(error: reason.map { "\($0): \(error.description)" } ?? error.description)
         }
-        return .dead(error: "gave up after \(d.attempts) attempt\(d.attempts == 1 ? "" : "s"): \(error.description)")
     }
 }
 
-/// How many sends one channel loop has in flight.
+/// The deliveries the loops have in flight, by id and channel.
 final class InFlight: Sendable {
-    private let value = Mutex(0)
-    func add(_ n: Int) { value.withLock { $0 += n } }
-    var count: Int { value.withLock { $0 } }
+    private let value = Mutex<[Int64: ChannelKind]>([:])
+    func add(_ id: Int64, _ kind: ChannelKind) { value.withLock { $0[id] = kind } }
+    func remove(_ id: Int64, _ kind: ChannelKind) { _ = value.withLock { $0.removeValue(forKey: id) } }
+    func count(_ kind: ChannelKind) -> Int { value.withLock { $0.values.reduce(0) { $1 == kind ? $0 + 1 : $0 } } }
+    var ids: [Int64] { value.withLock { Array($0.keys) } }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

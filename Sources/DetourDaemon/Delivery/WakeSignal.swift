@@ -25,20 +25,16 @@ public final class WakeSignal: Sendable {
     public var generation: UInt64 { state.withLock { $0.generation } }
 
     /// Returns when signalled after `generation`, when `timeout` passes, or when the task is cancelled.
-    public func wait(since generation: UInt64, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal(since: generation) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+    public func wait(since generation: UInt64, timeout: Duration, clock: any Clock<Duration> = ContinuousClock()) async {
+        await Self.waitAny([(self, generation)], timeout: timeout, clock: clock)
     }
 
-    /// Returns when any of the signals fires after its generation, or after `timeout`.
-    public static func waitAny(_ signals: [(WakeSignal, UInt64)], timeout: Duration) async {
+    /// Returns when any of the signals fires after its generation, or after `timeout` on `clock`.
+    public static func waitAny(_ signals: [(WakeSignal, UInt64)], timeout: Duration,
+                               clock: any Clock<Duration> = ContinuousClock()) async {
         await withTaskGroup(of: Void.self) { group in
             for (signal, generation) in signals { group.addTask { await signal.waitForSignal(since: generation) } }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await clock.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }

@@ -166,7 +166,7 @@ public struct ReloadReport: Sendable, Hashable, Codable {
 extension IncidentRecord {
     /// What the engine needs to know of a stored incident.
     var engineView: BusinessIncident {
-        BusinessIncident(id: id, origin: origin == .manual ? .manual : .probes, platforms: platforms, openedAt: openedAt,
+        BusinessIncident(id: id, origin: origin, platforms: platforms, openedAt: openedAt,
                          resolvedAt: state == .open ? nil : (resolvedAt ?? openedAt))
     }
 }

@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import DetourStore
 import Foundation
 import Logging
@@ -7,23 +6,25 @@ import ServiceLifecycle
 /// Keeps the outbox gauges of `/metrics` current on their own: deliveries by state, leases held and
 /// the age of the oldest due delivery, read from the store every `interval` — so alerts on a backlog
 /// or on dead letters can fire without anyone running `detour status`.
-struct OutboxGauges<C: Clock>: Service where C.Duration == Duration {
+struct OutboxGauges: Service {
     let store: any Store
     let metrics: DetourMetrics
     let interval: Duration
-    let clock: C
+    let clock: any Clock<Duration>
+    var now: @Sendable () -> Date = { Date() }
     let logger: Logger
 
     func run() async throws {
         await refresh()
-        for await _ in AsyncTimerSequence(interval: interval, clock: clock).cancelOnGracefulShutdown() {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { return }
             await refresh()
         }
     }
 
     func refresh() async {
         do {
-            let stats = try await store.outboxStats(now: Date())
+            let stats = try await store.outboxStats(now: now())
             metrics.setOutbox(depth: stats.depth, leasesHeld: stats.leasesHeld, oldestDueAge: stats.oldestDueAge)
         } catch {
             logger.warning("cannot read the outbox for /metrics", metadata: ["error": "\(error)"])

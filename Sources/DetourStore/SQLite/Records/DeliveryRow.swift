@@ -9,7 +9,7 @@ struct DeliveryRow: StoreRecord {
     var id: Int64?
     var incident: Int64
     var business: BusinessID
-    var event: DeliveryEvent
+    var event: IncidentEvent
     var eventSequence: Int
     var channel: ChannelKind
     var target: String

@@ -1,6 +1,3 @@
-import DetourCore
-import DetourStore
-
 /// Turns one incident event into the deliveries that carry it, following the policy: every
 /// audience member who may still be emailed, the banner, and every webhook.
 ///
@@ -16,7 +13,7 @@ public struct DeliveryPlanner: Sendable {
     /// - Parameters:
     ///   - emailCounts: emails already promised to each address (lowercased) in this incident.
     ///   - disabledWebhooks: webhook names that answered 410 under the current policy.
-    public func plan(policy: Policy, sequence: Int, event: DeliveryEvent,
+    public func plan(policy: Policy, sequence: Int, event: IncidentEvent,
                      unsubscribed: Set<String>, emailCounts: [String: Int],
                      disabledWebhooks: Set<String> = []) -> [NewDelivery] {
         let sendsAllClear = { (kind: ChannelKind) in policy.recovery.allClear.contains(kind) }

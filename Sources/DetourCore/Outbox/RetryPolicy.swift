@@ -1,4 +1,3 @@
-import DetourCore
 import Foundation
 
 /// When a failed delivery is tried again, and when it is given up.
@@ -26,5 +25,20 @@ public struct RetryPolicy: Sendable {
         let at = now.addingTimeInterval(wait)
         guard at.timeIntervalSince(createdAt) <= settings.maxAge.seconds else { return nil }
         return at
+    }
+
+    /// What becomes of a delivery whose attempt number `attempts` just failed.
+    public enum Verdict: Sendable, Hashable {
+        /// Try again at this time.
+        case retry(at: Date)
+        /// Give up; the reason prefixes the last error ("gave up after 3 attempts").
+        case giveUp(reason: String?)
+    }
+
+    /// A permanent failure is given up at once; a temporary one is retried until `maxAttempts` or `maxAge`.
+    public func verdict(retryable: Bool, attempts: Int, createdAt: Date, now: Date, retryAfter: Duration?) -> Verdict {
+        guard retryable else { return .giveUp(reason: nil) }
+        if let at = nextAttempt(attempts: attempts, createdAt: createdAt, now: now, retryAfter: retryAfter) { return .retry(at: at) }
+        return .giveUp(reason: "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s")")
     }
 }
