@@ -103,13 +103,52 @@ public struct EmailTemplates: Sendable {
     }
 
     /// A minimal HTML body from plain text: escaped, one `<p>` per paragraph, `<br>` for line breaks.
+    ///
+    /// Line ends are normalised to LF, paragraphs are split at blank lines ("\n\n"), trimmed of line
+    /// breaks (`CharacterSet.newlines`) and dropped when only whitespace (`CharacterSet.whitespaces`).
+    /// It runs for every email of a fan-out whose policy has no HTML template, so it works on
+    /// scalars rather than with Foundation's string searches.
     static func html(fromText text: String) -> String {
-        let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        let paragraphs = normalised.components(separatedBy: "\n\n")
-            .map { $0.trimmingCharacters(in: .newlines) }
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            .map { "<p>" + escape($0).replacingOccurrences(of: "\n", with: "<br>\n") + "</p>" }
-        return "<!DOCTYPE html>\n<html><body>\n" + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.utf8.count)
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\r" { scalars.append("\n"); previousCR = true; continue }
+            if scalar == "\n", previousCR { previousCR = false; continue }
+            previousCR = false
+            scalars.append(scalar)
+        }
+        var out = "<!DOCTYPE html>\n<html><body>\n"
+        out.reserveCapacity(text.utf8.count + 64)
+        var first = true
+        var start = 0
+        var i = 0
+        func paragraph(_ range: Range<Int>) {
+            var lo = range.lowerBound, hi = range.upperBound
+            while lo < hi, CharacterSet.newlines.contains(scalars[lo]) { lo += 1 }
+            while hi > lo, CharacterSet.newlines.contains(scalars[hi - 1]) { hi -= 1 }
+            guard scalars[lo..<hi].contains(where: { !CharacterSet.whitespaces.contains($0) }) else { return }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: scalars[lo..<hi])
+            if !first { out += "\n" }
+            first = false
+            out += "<p>"
+            for c in escape(String(piece)).unicodeScalars {
+                if c == "\n" { out += "<br>\n" } else { out.unicodeScalars.append(c) }
+            }
+            out += "</p>"
+        }
+        while i + 1 < scalars.count {
+            if scalars[i] == "\n", scalars[i + 1] == "\n" {
+                paragraph(start..<i)
+                i += 2
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        paragraph(start..<scalars.count)
+        return out + "\n</body></html>\n"
     }
 
     /// HTML-escapes as swift-mustache does, so a plan and a full render agree.

@@ -104,19 +104,22 @@ public struct DeliveryWorkers: Service {
 
     private func loop(_ kind: ChannelKind, inFlight: InFlight, recorder: OutcomeRecorder) async {
         let limit = concurrency(kind)
+        // Claims run ahead of the sends: up to three times `limit` more deliveries wait for a permit
+        // (leased, renewed, not yet sent), so a send starts the moment another finishes, and the
+        // store is asked in batches of `batch`.
+        let permits = SendPermits(limit)
+        let capacity = limit * 4
+        let batch = limit
         let lease = settings.lease.duration
         let finished = WakeSignal()
         let loopName = Self.loopName(kind)
-        // Claim when at least this many places are free: fewer, larger claims while sends stay queued
-        // ahead of the channel's connections.
-        let batch = max(1, limit / 4)
         heartbeats?.register(loopName, limit: stallLimit)
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 heartbeats?.beat(loopName)
                 let generations = (wake.generation, finished.generation)
                 let busy = inFlight.count(kind)
-                let free = limit - busy
+                let free = capacity - busy
                 var claimed: [DeliveryRecord] = []
                 if free >= batch || (free > 0 && busy == 0) {
                     do {
@@ -128,16 +131,20 @@ public struct DeliveryWorkers: Service {
                 for d in claimed {
                     inFlight.add(d.id, kind)
                     group.addTask {
-                        if let outcome = await self.process(d) { recorder.submit(CompletedDelivery(id: d.id, outcome: outcome)) }
-                        inFlight.remove(d.id, kind)
-                        finished.signal()
+                        await permits.acquire()
+                        let outcome = await self.process(d)
+                        permits.release()
+                        recorder.submit(CompletedDelivery(id: d.id, outcome: outcome))
+                        // Wake the loop only when a batch's worth of places is free, or all are.
+                        let left = inFlight.remove(d.id, kind)
+                        if capacity - left == batch || left == 0 { finished.signal() }
                     }
                 }
                 // A full batch may mean more is due: claim again as soon as enough places are free.
                 // Otherwise sleep until new work is queued, sends finish, or the poll interval passes.
                 let full = claimed.count == free && free > 0
-                if full, limit - inFlight.count(kind) >= batch { continue }
-                let waitForSends = full || limit - inFlight.count(kind) < batch
+                if full, capacity - inFlight.count(kind) >= batch { continue }
+                let waitForSends = full || capacity - inFlight.count(kind) < batch
                 await WakeSignal.waitAny(waitForSends ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
                                          timeout: idlePoll, clock: clock)
             }
@@ -155,9 +162,8 @@ public struct DeliveryWorkers: Service {
         }
     }
 
-    /// Attempts one delivery; returns its outcome, or nil when the attempt was cancelled by shutdown
-    /// (its lease is handed back and it is attempted again).
-    func process(_ d: DeliveryRecord) async -> DeliveryOutcome? {
+    /// Attempts one delivery and returns its outcome.
+    func process(_ d: DeliveryRecord) async -> DeliveryOutcome {
         var log = logger
         log[metadataKey: "business"] = "\(d.business)"
         log[metadataKey: "incident.id"] = "\(d.incident)"
@@ -204,7 +210,14 @@ public struct DeliveryWorkers: Service {
 final class InFlight: Sendable {
     private let value = Mutex<[Int64: ChannelKind]>([:])
     func add(_ id: Int64, _ kind: ChannelKind) { value.withLock { $0[id] = kind } }
-    func remove(_ id: Int64, _ kind: ChannelKind) { _ = value.withLock { $0.removeValue(forKey: id) } }
+    /// Removes one delivery and returns how many of `kind` are left.
+    @discardableResult
+    func remove(_ id: Int64, _ kind: ChannelKind) -> Int {
+        value.withLock { v in
+            v.removeValue(forKey: id)
+            return v.values.reduce(0) { $1 == kind ? $0 + 1 : $0 }
+        }
+    }
     func count(_ kind: ChannelKind) -> Int { value.withLock { $0.values.reduce(0) { $1 == kind ? $0 + 1 : $0 } } }
     var ids: [Int64] { value.withLock { Array($0.keys) } }
 }

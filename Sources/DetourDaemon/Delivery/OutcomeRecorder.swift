@@ -27,10 +27,13 @@ final class OutcomeRecorder: Sendable {
     private let logger: Logger
     /// The most outcomes written in one transaction.
     let maxBatch: Int
+    /// How long outcomes are gathered before a write.
+    let gather: Duration
 
     init(store: any Store, owner: String, now: @escaping @Sendable () -> Date, clock: any Clock<Duration>, logger: Logger,
-         maxBatch: Int = 512) {
-        self.store = store; self.owner = owner; self.now = now; self.clock = clock; self.logger = logger; self.maxBatch = maxBatch
+         maxBatch: Int = 512, gather: Duration = .milliseconds(4)) {
+        self.store = store; self.owner = owner; self.now = now; self.clock = clock; self.logger = logger
+        self.maxBatch = maxBatch; self.gather = gather
     }
 
     /// Hands over an outcome; it is written soon, with whatever else arrives meanwhile.
@@ -45,9 +48,16 @@ final class OutcomeRecorder: Sendable {
     var isEmpty: Bool { state.withLock { $0.queue.isEmpty && $0.writing.isEmpty } }
 
     /// Writes until cancelled. Cancel it only after the last `submit` and a `drain`.
+    ///
+    /// After the first outcome of a quiet spell arrives, it waits `gather` (real time: this only
+    /// shapes batches, it means nothing to the rules) so that a fan-out's outcomes go in tens per
+    /// transaction instead of one or two.
     func run() async {
         while !Task.isCancelled {
             let seen = arrived.generation
+            if state.withLock({ $0.queue.count }) < maxBatch / 4 {
+                try? await Task.sleep(for: gather)
+            }
             if await writeOnce() { continue }
             await WakeSignal.waitAny([(arrived, seen)], timeout: .seconds(1), clock: clock)
         }

@@ -59,3 +59,16 @@ import TestKit
         #expect(error?.description.contains("No such file or directory") == true)
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func matchesFoundationsBase64WithTheURLAlphabetAndNoPadding() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let expected = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(UnsubscribeLinks.base64URL(data) == expected, "length \(length)")
+            #expect(UnsubscribeLinks.fromBase64URL(expected) == (length == 0 ? nil : data))
+        }
+    }
+}
