@@ -25,10 +25,10 @@ public protocol Store: StatusTransitionLog {
 
     /// Opens an incident and queues its deliveries (and writes the audit entry) in one transaction.
     /// Fails with `StoreError.conflict` if the business already has an open incident.
-    func openIncident(_ incident: NewIncident, deliveries: [NewDelivery], audit: AuditEntry?) async throws -> IncidentRecord
+    func openIncident(_ incident: NewIncident, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws -> IncidentRecord
 
     /// Reopens (within cooldown) or resolves an incident and queues the event's deliveries, in one transaction.
-    func recordEvent(_ change: IncidentChange, deliveries: [NewDelivery], audit: AuditEntry?) async throws -> IncidentRecord
+    func recordEvent(_ change: IncidentChange, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws -> IncidentRecord
 
     /// The newest incident of every business (open or not), for the engine to rebuild its state at start.
     func latestIncidents() async throws -> [IncidentRecord]

@@ -14,9 +14,15 @@ import Synchronization
 /// that does not decide can deliver, and sending never waits behind a tick or a reload. Its state is
 /// behind a lock held only to copy or swap values: `prepare` costs no actor hop.
 public final class DeliveryDesk: Sendable {
+    /// The configuration in force: one reference, so reading it for a delivery costs one retain.
+    private final class Installed: Sendable {
+        let snapshot: PolicySnapshot
+        let channels: ChannelSet
+        init(_ snapshot: PolicySnapshot, _ channels: ChannelSet) { self.snapshot = snapshot; self.channels = channels }
+    }
+
     private struct State {
-        var snapshot: PolicySnapshot
-        var channels: ChannelSet
+        var installed: Installed
         var incidents: [Int64: IncidentRecord] = [:]
         var disabled: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
     }
@@ -42,7 +48,7 @@ public final class DeliveryDesk: Sendable {
                 links: UnsubscribeLinks, metrics: DetourMetrics, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async {
         let channels = await ChannelSet(policies: snapshot.all, daemon: snapshot.daemon, pools: pools, http: http,
                                         bannerState: bannerState, logger: logger)
-        state = Mutex(State(snapshot: snapshot, channels: channels))
+        state = Mutex(State(installed: Installed(snapshot, channels)))
         self.pools = pools; self.http = http; self.bannerState = bannerState
         self.store = store; self.links = links; self.metrics = metrics; self.logger = logger; self.now = now
         installID = store.installID
@@ -64,19 +70,18 @@ public final class DeliveryDesk: Sendable {
     private func swap(_ snapshot: PolicySnapshot, channels: ChannelSet) {
         let count = state.withLock { s -> Int in
             for (business, policy) in snapshot.policies {
-                if let old = s.snapshot.policy(business), old.source.contentHash != policy.source.contentHash {
+                if let old = s.installed.snapshot.policy(business), old.source.contentHash != policy.source.contentHash {
                     s.disabled[business] = nil
                 }
             }
-            s.snapshot = snapshot
-            s.channels = channels
+            s.installed = Installed(snapshot, channels)
             return s.disabled.values.reduce(0) { $0 + $1.count }
         }
         metrics.setDisabledWebhooks(count)
     }
 
-    var snapshot: PolicySnapshot { state.withLock { $0.snapshot } }
-    var channels: ChannelSet { state.withLock { $0.channels } }
+    var snapshot: PolicySnapshot { state.withLock { $0.installed }.snapshot }
+    var channels: ChannelSet { state.withLock { $0.installed }.channels }
 
     // MARK: - Incidents
 
@@ -130,9 +135,10 @@ public final class DeliveryDesk: Sendable {
     /// Builds the message for a claimed delivery from the policy in force now (a policy edited
     /// mid-incident applies to deliveries not yet made) and the incident as stored.
     func prepare(_ d: DeliveryRecord) async -> PreparedDelivery {
-        let (snapshot, channels, disabled) = state.withLock { s in
-            (s.snapshot, s.channels, s.disabled[d.business]?[d.target] != nil)
+        let (installed, disabled) = state.withLock { s in
+            (s.installed, d.channel == .webhook && s.disabled[d.business]?[d.target] != nil)
         }
+        let snapshot = installed.snapshot
         guard let policy = snapshot.policy(d.business) else {
             return .fail(DeliveryError(code: "policy.gone", message: "\(d.channel.rawValue) to \(d.target): business '\(d.business)' has no policy any more", retryable: false))
         }
@@ -147,7 +153,7 @@ public final class DeliveryDesk: Sendable {
             return .fail(DeliveryError(code: "webhook.disabled", message: "webhook \(d.target) of \(d.business) is disabled after an HTTP 410 until its policy changes", retryable: false))
         }
         let channel: any Channel
-        switch channels.channel(business: d.business, kind: d.channel, target: d.target) {
+        switch installed.channels.channel(business: d.business, kind: d.channel, target: d.target) {
         case .success(let c): channel = c
         case .failure(let e): return .fail(e)
         }

@@ -11,8 +11,8 @@ extension FailoverCoordinator {
             throw StoreError(.notFound, "no policy for business '\(business)'")
         }
         let unsubscribed = try await store.unsubscribed(business: business)
-        let deliveries = planner.plan(policy: policy, sequence: 1, event: .opened, unsubscribed: unsubscribed,
-                                      emailCounts: [:], disabledWebhooks: desk.disabledWebhookNames(business))
+        let deliveries = planner.deliveries(policy: policy, sequence: 1, event: .opened, unsubscribed: unsubscribed,
+                                            emailCounts: [:], disabledWebhooks: desk.disabledWebhookNames(business))
         let record = try await store.openIncident(
             NewIncident(business: business, origin: origin, openedBy: by, reason: reason, platforms: platforms,
                         policyVersion: version, openedAt: at),
@@ -23,7 +23,7 @@ extension FailoverCoordinator {
         logger.notice("incident opened", metadata: [
             "business": "\(business)", "incident.id": "\(record.id)", "incident.origin": "\(origin.rawValue)",
             "incident.platforms": "\(platforms.map(\.rawValue).joined(separator: ","))", "incident.reason": "\(reason)",
-            "deliveries.queued": "\(deliveries.count)",
+            "deliveries.queued": "\(deliveries.made)",
         ])
         wakeWorkers()
         return record
@@ -33,16 +33,16 @@ extension FailoverCoordinator {
         guard let current = try await store.incident(incident) else { throw StoreError(.notFound, "incident \(incident)") }
         let sequence = current.eventSequence + 1
         let counts = try await lowercasedCounts(incident)
-        let deliveries = planner.plan(policy: policy, sequence: sequence, event: .opened,
-                                      unsubscribed: try await store.unsubscribed(business: policy.business),
-                                      emailCounts: counts, disabledWebhooks: desk.disabledWebhookNames(policy.business))
+        let deliveries = planner.deliveries(policy: policy, sequence: sequence, event: .opened,
+                                            unsubscribed: try await store.unsubscribed(business: policy.business),
+                                            emailCounts: counts, disabledWebhooks: desk.disabledWebhookNames(policy.business))
         let record = try await store.recordEvent(.reopen(incident: incident, at: at, reason: reason, platforms: platforms),
                                                  deliveries: deliveries, audit: nil)
         desk.noteIncident(record)
         noteIncident(policy.business, incident: record.engineView)
         logger.notice("incident reopened within the cooldown", metadata: [
             "business": "\(policy.business)", "incident.id": "\(incident)", "incident.reason": "\(reason)",
-            "deliveries.queued": "\(deliveries.count)",
+            "deliveries.queued": "\(deliveries.made)",
         ])
         wakeWorkers()
     }
@@ -51,20 +51,24 @@ extension FailoverCoordinator {
     func resolve(_ incident: Int64, business: BusinessID, by: String, reason: String, at: Date,
                  audit: AuditEntry? = nil) async throws {
         guard let current = try await store.incident(incident) else { throw StoreError(.notFound, "incident \(incident)") }
-        var deliveries: [NewDelivery] = []
+        var deliveries: PlannedDeliveries?
         if let policy = policies[business] ?? retired[business] {
-            deliveries = planner.plan(policy: policy, sequence: current.eventSequence + 1, event: .resolved,
-                                      unsubscribed: try await store.unsubscribed(business: business),
-                                      emailCounts: try await lowercasedCounts(incident),
-                                      disabledWebhooks: desk.disabledWebhookNames(business))
+            deliveries = planner.deliveries(policy: policy, sequence: current.eventSequence + 1, event: .resolved,
+                                            unsubscribed: try await store.unsubscribed(business: business),
+                                            emailCounts: try await lowercasedCounts(incident),
+                                            disabledWebhooks: desk.disabledWebhookNames(business))
         }
-        let record = try await store.recordEvent(.resolve(incident: incident, at: at, by: by, reason: reason),
-                                                 deliveries: deliveries, audit: audit)
+        let change = IncidentChange.resolve(incident: incident, at: at, by: by, reason: reason)
+        let record = if let deliveries {
+            try await store.recordEvent(change, deliveries: deliveries, audit: audit)
+        } else {
+            try await store.recordEvent(change, deliveries: [NewDelivery](), audit: audit)
+        }
         desk.noteIncident(record)
         noteIncident(business, incident: policies[business] == nil ? nil : record.engineView)
         logger.notice("incident resolved", metadata: [
             "business": "\(business)", "incident.id": "\(incident)", "incident.resolved_by": "\(by)",
-            "incident.reason": "\(reason)", "deliveries.queued": "\(deliveries.count)",
+            "incident.reason": "\(reason)", "deliveries.queued": "\(deliveries?.made ?? 0)",
         ])
         wakeWorkers()
     }
@@ -106,7 +110,7 @@ extension FailoverCoordinator {
         defer { updateGauges() }
         if let latest = latest[business], latest.isOpen {
             if latest.origin == .probes {
-                let record = try await store.recordEvent(.takeOver(incident: latest.id, by: by, reason: reason), deliveries: [],
+                let record = try await store.recordEvent(.takeOver(incident: latest.id, by: by, reason: reason), deliveries: [NewDelivery](),
                                                          audit: AuditEntry(at: at, actor: by, action: "failover.takeover", business: business,
                                                                            incident: latest.id, detail: reason))
                 desk.noteIncident(record)
@@ -132,7 +136,7 @@ extension FailoverCoordinator {
     /// allows (the cap per customer counts every email of the incident), then marks it held by hand.
     func continueByHand(_ incident: Int64, policy: Policy, platforms: [PlatformID], reason: String, by: String, at: Date) async throws {
         try await reopen(incident, policy: policy, platforms: platforms, reason: reason, at: at)
-        let record = try await store.recordEvent(.takeOver(incident: incident, by: by, reason: reason), deliveries: [],
+        let record = try await store.recordEvent(.takeOver(incident: incident, by: by, reason: reason), deliveries: [NewDelivery](),
                                                  audit: AuditEntry(at: at, actor: by, action: "failover.continue", business: policy.business,
                                                                    incident: incident, detail: "manual failover within the cooldown continues the incident: \(reason)"))
         desk.noteIncident(record)

@@ -45,6 +45,11 @@ public struct UnsubscribeLinks: Sendable {
 
     /// The query string of a link (the email and token are base64url, so only the business needs escaping).
     static func query(business: BusinessID, emailToken: String, token: String) -> String {
+        // Business ids are slugs (checked at load): nothing to escape, and this runs for every email.
+        let isSlug = business.rawValue.utf8.allSatisfy { b in
+            (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2D || b == 0x5F
+        }
+        if isSlug { return "b=\(business.rawValue)&e=\(emailToken)&t=\(token)" }
         var safe = CharacterSet.alphanumerics
         safe.insert(charactersIn: "-_")
         let b = business.rawValue.addingPercentEncoding(withAllowedCharacters: safe) ?? business.rawValue

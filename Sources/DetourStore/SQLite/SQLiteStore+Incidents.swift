@@ -33,7 +33,7 @@ extension SQLiteStore {
     /// with the audit entry, in one transaction. A delivery whose idempotency key is already stored is
     /// skipped. An audit entry without an incident id gets the new incident's id.
     /// Fails with `.conflict` if the business has an open incident, `.notFound` if the policy version is unknown.
-    public func openIncident(_ incident: NewIncident, deliveries: [NewDelivery], audit: AuditEntry?) async throws
+    public func openIncident(_ incident: NewIncident, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
         try await write("opening an incident for \(incident.business)") { db in
             guard try PolicyVersionRow.exists(db, key: incident.policyVersion) else {
@@ -65,7 +65,7 @@ extension SQLiteStore {
     ///   Fails with `.conflict` if it is resolved.
     ///
     /// Fails with `.notFound` for an unknown incident.
-    public func recordEvent(_ change: IncidentChange, deliveries: [NewDelivery], audit: AuditEntry?) async throws
+    public func recordEvent(_ change: IncidentChange, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
         try await write("recording an incident event") { db in
             let id: Int64
@@ -168,8 +168,7 @@ extension SQLiteStore {
     }
 
     /// Queues deliveries of the incident's current event; one whose idempotency key exists is skipped.
-    static func queue(_ deliveries: [NewDelivery], of incident: IncidentRow, id: Int64, at: Date, _ db: Database) throws {
-        guard !deliveries.isEmpty else { return }
+    static func queue(_ deliveries: some Sequence<NewDelivery>, of incident: IncidentRow, id: Int64, at: Date, _ db: Database) throws {
         let insert = try db.cachedStatement(sql: DeliveryRow.queueSQL)
         for new in deliveries {
             insert.setUncheckedArguments(DeliveryRow(new, of: incident, incidentID: id, at: at).queueArguments)

@@ -11,10 +11,10 @@ import Synchronization
 /// per connection, each kept open for the next message. libcurl opens the connections through
 /// this loop's multi handle; the loop waits on libcurl's sockets and on every open session's
 /// socket in one `curl_multi_poll`, and answers whichever server spoke. The thread never waits
-/// on one connection alone. Callers hand messages over through a locked queue and
-/// `curl_multi_wakeup`, which is only called when the thread is waiting and the message could
-/// start. Once the loop runs, every libcurl call but the wakeup happens on its thread.
-final class SMTPSessionLoop: @unchecked Sendable {
+/// on one connection alone. Callers hand messages over through the command queue of a
+/// `CurlLoopThread`, which wakes the thread only when it is waiting and the message could start.
+/// Once the loop runs, every libcurl call but the wakeup happens on its thread.
+final class SMTPSessionLoop: CurlLoopBody, @unchecked Sendable {
     private enum Command {
         case send(SMTPExchange)
         case cancel(SMTPExchange)
@@ -27,17 +27,7 @@ final class SMTPSessionLoop: @unchecked Sendable {
     /// Messages handed to this loop and not yet answered (kept by the pool, to share out the load).
     let outstanding = Atomic<Int>(0)
 
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var commands: [Command] = []
-    private var polling = false
-    /// Set with `polling`: whether the loop has a free connection, so that a new message could start now.
-    private var hasRoom = true
-    private var stopping = false
-    private var started = false
-    private var stopped = false
-    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    private let multi: UnsafeMutableRawPointer?
+    private let thread = CurlLoopThread<Command>(name: "detour-smtp")
 
     // Touched only on the loop thread.
     private let failures: SMTPFailure
@@ -54,19 +44,15 @@ final class SMTPSessionLoop: @unchecked Sendable {
         self.settings = settings
         self.maxConnections = max(1, maxConnections)
         failures = SMTPFailure(settings: settings)
-        multi = detour_curl_global_init_once() == CURLE_OK ? curl_multi_init() : nil
-    }
-
-    deinit {
-        // Only reached when the loop never ran or has finished: a running loop holds `self`.
-        if let multi, !stopped { curl_multi_cleanup(multi) }
     }
 
     /// Queues `exchange`; when the pool is closed, finishes it at once as cancelled.
     func submit(_ exchange: SMTPExchange) {
-        guard enqueue(.send(exchange)) else {
+        // A message that cannot start yet (every connection busy) is picked up when one frees,
+        // which ends the wait anyway; waking the loop for it would only cost a context switch.
+        guard thread.enqueue(.send(exchange), needsRoom: true, body: self) else {
             let server = redactedURL(settings.url)
-            exchange.finish(.failure(multi == nil
+            exchange.finish(.failure(thread.multi == nil
                 ? SMTPError(kind: .other, retryable: true, message: "libcurl could not start, so nothing was sent to \(server)")
                 : SMTPError(kind: .cancelled, retryable: true, message: "the pool for \(server) is closed")))
             return
@@ -75,64 +61,25 @@ final class SMTPSessionLoop: @unchecked Sendable {
 
     /// Abandons `exchange`: still queued, it never goes out; in flight, its connection is dropped.
     func cancel(_ exchange: SMTPExchange) {
-        _ = enqueue(.cancel(exchange))
+        _ = thread.enqueue(.cancel(exchange), needsRoom: false, body: self)
     }
 
     /// Asks the loop to stop without waiting (a pool dropped without `close`).
     func stop() {
-        lock.withLock {
-            stopping = true
-            if started, !stopped, let multi { curl_multi_wakeup(multi) }
-        }
+        thread.stop()
     }
 
     /// Stops the loop and waits for it: queued and in-flight messages fail as cancelled, and every
     /// idle connection says QUIT. Later submissions fail at once.
     func shutdown() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let finishedAlready: Bool = lock.withLock {
-                stopping = true
-                if stopped || !started {
-                    return true
-                }
-                stopWaiters.append(continuation)
-                if let multi { curl_multi_wakeup(multi) }
-                return false
-            }
-            if finishedAlready { continuation.resume() }
-        }
-    }
-
-    private func enqueue(_ command: Command) -> Bool {
-        lock.withLock {
-            guard !stopping, let multi else { return false }
-            commands.append(command)
-            if !started {
-                started = true
-                let thread = Thread { [self] in run() }
-                thread.name = "detour-smtp"
-                thread.start()
-            } else if polling {
-                // A message that cannot start yet (every connection busy) is picked up when one frees,
-                // which ends the wait anyway; waking the loop for it would only cost a context switch.
-                if case .send = command, !hasRoom { return true }
-                polling = false  // one wakeup per wait is enough
-                curl_multi_wakeup(multi)
-            }
-            return true
-        }
+        await thread.stopAndWait()
     }
 
     // MARK: - On the loop thread
 
-    private func run() {
-        guard let multi else { return }
+    func run(on multi: UnsafeMutableRawPointer) {
         while true {
-            let (batch, stop): ([Command], Bool) = lock.withLock {
-                polling = false
-                defer { commands.removeAll(keepingCapacity: true) }
-                return (commands, stopping)
-            }
+            let (batch, stop) = thread.takeCommands()
             for command in batch {
                 switch command {
                 case .send(let exchange): queue.append(exchange)
@@ -157,11 +104,7 @@ final class SMTPSessionLoop: @unchecked Sendable {
                 }
             }
             let room = sessions.count < maxConnections || sessions.contains { $0.phase == .idle && $0.exchange == nil }
-            let wait: Bool = lock.withLock {
-                polling = commands.isEmpty
-                hasRoom = room
-                return polling
-            }
+            let wait = thread.readyToWait(hasRoom: room)
             // Tell callers now, all at once: one wakeup of the task pool serves several answers.
             for (exchange, outcome) in answered { exchange.finish(outcome) }
             answered.removeAll(keepingCapacity: true)
@@ -345,20 +288,11 @@ final class SMTPSessionLoop: @unchecked Sendable {
         connecting.removeAll()
         for (exchange, outcome) in answered { exchange.finish(outcome) }
         answered.removeAll()
-        let leftovers: [Command] = lock.withLock {
-            defer { commands.removeAll() }
-            return commands
+        thread.finish { leftovers in
+            for case .send(let exchange) in leftovers {
+                exchange.finish(.failure(SMTPError(kind: .cancelled, retryable: true, message: "the pool for \(server) is closed")))
+            }
         }
-        for case .send(let exchange) in leftovers {
-            exchange.finish(.failure(SMTPError(kind: .cancelled, retryable: true, message: "the pool for \(server) is closed")))
-        }
-        curl_multi_cleanup(multi)
-        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
-            stopped = true
-            defer { stopWaiters.removeAll() }
-            return stopWaiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }
 
