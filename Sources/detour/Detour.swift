@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 
 /// The `detour` command: the daemon and the operator's tools.
 @main
@@ -42,7 +43,7 @@ struct Detour: AsyncParsableCommand {
         The configuration file is taken from --config, else $DETOUR_CONFIG,
         else /etc/detour/detour.yaml.
         """,
-        version: "0.1.0",
+        version: BuildInfo.version,
         subcommands: [RunCommand.self, StatusCommand.self, FailoverCommand.self, HoldCommand.self, ReleaseCommand.self,
                       IncidentsCommand.self, DeliveriesCommand.self, AuditCommand.self, ReloadCommand.self, PolicyCommand.self, ProbeCommand.self,
                       SendTestCommand.self]

@@ -86,22 +86,12 @@ struct PolicyCheckReport: Encodable {
         var column: Int
         var key: String
         var message: String
-        var hint: String?
+        @KeptNull var hint: String?
 
         init(_ d: Diagnostic) {
             file = d.file; line = d.line; column = d.column; key = d.keyPath; message = d.message; hint = d.hint
         }
 
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(line, forKey: .line)
-            try c.encode(column, forKey: .column)
-            try c.encode(key, forKey: .key)
-            try c.encode(message, forKey: .message)
-            try c.encode(hint, forKey: .hint)
-        }
-        private enum CodingKeys: String, CodingKey { case file, line, column, key, message, hint }
     }
 
     var ok: Bool

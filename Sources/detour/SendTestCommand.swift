@@ -160,21 +160,10 @@ struct SendTestReport: Encodable {
         /// The address, the webhook's name, or the banner's directory.
         var to: String
         var ok: Bool
-        var reply: String?
-        var error: String?
+        @KeptNull var reply: String?
+        @KeptNull var error: String?
         /// For a failure: whether the daemon would retry it.
-        var retryable: Bool?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(channel, forKey: .channel)
-            try c.encode(to, forKey: .to)
-            try c.encode(ok, forKey: .ok)
-            try c.encode(reply, forKey: .reply)
-            try c.encode(error, forKey: .error)
-            try c.encode(retryable, forKey: .retryable)
-        }
-        private enum CodingKeys: String, CodingKey { case channel, to, ok, reply, error, retryable }
+        @KeptNull var retryable: Bool?
     }
 
     var ok: Bool
@@ -182,19 +171,8 @@ struct SendTestReport: Encodable {
     var channel: String
     var sent: [Attempt]
     /// Why nothing was sent (a configuration problem, an unknown business or channel).
-    var error: String?
-    var hint: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ok, forKey: .ok)
-        try c.encode(business, forKey: .business)
-        try c.encode(channel, forKey: .channel)
-        try c.encode(sent, forKey: .sent)
-        try c.encode(error, forKey: .error)
-        try c.encode(hint, forKey: .hint)
-    }
-    private enum CodingKeys: String, CodingKey { case ok, business, channel, sent, error, hint }
+    @KeptNull var error: String?
+    @KeptNull var hint: String?
 
     func json() -> String {
         let encoder = JSONEncoder()
