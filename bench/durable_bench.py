@@ -13,7 +13,7 @@ and times from that command until all N email deliveries are `sent` in the state
 
 Progress is read from the SQLite state file, opened read-only by this process (the daemon is not
 asked anything: no CLI round trip, no /metrics scrape), every 20 ms, through the daemon's own
-(channel, state, next_attempt_at) index: `COUNT(*)` of email rows not yet sent (--poll to change).
+(channel, state, next_attempt_at) index: whether any email row is not yet sent (--poll to change).
 
 With --capture-port, the configuration also has a `warm` policy with one recipient (named like the
 first `bench` one) emailed through a second server entry, an `smtp-sink -D FILE` capture sink; it
@@ -133,7 +133,7 @@ def wait_all_sent(state_path, business, n, daemon, deadline):
     """Polls until the business has n email rows and none is queued, sending or failed.
 
     The first query counts every row of the business (to see that all n were queued); after that,
-    only the rows not yet sent, through the (channel, state, …) index, so each poll gets cheaper."""
+    it only asks whether a row not yet sent is left, through the (channel, state, …) index."""
     db = None
     rows = 0
     while True:
@@ -150,9 +150,11 @@ def wait_all_sent(state_path, business, n, daemon, deadline):
                     rows = db.execute("SELECT COUNT(*) FROM deliveries WHERE channel = 'email' AND business = ?",
                                       (business,)).fetchone()[0]
                 if rows >= n:
-                    pending = db.execute("SELECT COUNT(*) FROM deliveries "
+                    # Whether any is left, not how many: it stops at the first row found, so polling
+                    # costs next to nothing beside the daemon (a COUNT took a quarter of a core).
+                    pending = db.execute("SELECT EXISTS (SELECT 1 FROM deliveries "
                                          "WHERE channel = 'email' AND state IN ('queued', 'sending', 'failed') "
-                                         "AND business = ?", (business,)).fetchone()[0]
+                                         "AND business = ?)", (business,)).fetchone()[0]
                     if pending == 0:
                         done = time.monotonic()
                         total, _, dead = email_counts(db, business)

@@ -104,10 +104,10 @@ public struct DeliveryWorkers: Service {
 
     private func loop(_ kind: ChannelKind, inFlight: InFlight, recorder: OutcomeRecorder) async {
         let limit = concurrency(kind)
-        // Claims run ahead of the sends: up to three times `limit` more deliveries wait for a permit
-        // (leased, renewed, not yet sent), so a send starts the moment another finishes, and the
-        // store is asked in batches of `batch`.
-        let permits = SendPermits(limit)
+        // `limit` senders take claimed deliveries from a queue that the claims keep up to three
+        // batches ahead (leased, renewed, not yet sent): a sender goes on to the next delivery the
+        // moment one finishes, and the store is asked in batches of `limit`.
+        let claimedQueue = ClaimedQueue()
         let capacity = limit * 4
         let batch = limit
         let lease = settings.lease.duration
@@ -115,6 +115,25 @@ public struct DeliveryWorkers: Service {
         let loopName = Self.loopName(kind)
         heartbeats?.register(loopName, limit: stallLimit)
         await withDiscardingTaskGroup { group in
+            for _ in 0..<limit {
+                group.addTask {
+                    while true {
+                        let seen = claimedQueue.available.generation
+                        switch claimedQueue.take() {
+                        case .delivery(let d):
+                            let outcome = await self.process(d)
+                            recorder.submit(CompletedDelivery(id: d.id, outcome: outcome))
+                            // Wake the claims only when a batch's worth of places is free, or all are.
+                            let left = inFlight.remove(d.id, kind)
+                            if capacity - left == batch || left == 0 { finished.signal() }
+                        case .empty:
+                            await claimedQueue.available.wait(since: seen, timeout: .seconds(60), clock: clock)
+                        case .closed:
+                            return
+                        }
+                    }
+                }
+            }
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 heartbeats?.beat(loopName)
                 let generations = (wake.generation, finished.generation)
@@ -128,18 +147,8 @@ public struct DeliveryWorkers: Service {
                         logger.error("cannot claim deliveries", metadata: ["channel": "\(kind.rawValue)", "error": "\(error)"])
                     }
                 }
-                for d in claimed {
-                    inFlight.add(d.id, kind)
-                    group.addTask {
-                        await permits.acquire()
-                        let outcome = await self.process(d)
-                        permits.release()
-                        recorder.submit(CompletedDelivery(id: d.id, outcome: outcome))
-                        // Wake the loop only when a batch's worth of places is free, or all are.
-                        let left = inFlight.remove(d.id, kind)
-                        if capacity - left == batch || left == 0 { finished.signal() }
-                    }
-                }
+                for d in claimed { inFlight.add(d.id, kind) }
+                claimedQueue.push(claimed)
                 // A full batch may mean more is due: claim again as soon as enough places are free.
                 // Otherwise sleep until new work is queued, sends finish, or the poll interval passes.
                 let full = claimed.count == free && free > 0
@@ -148,8 +157,10 @@ public struct DeliveryWorkers: Service {
                 await WakeSignal.waitAny(waitForSends ? [(finished, generations.1)] : [(wake, generations.0), (finished, generations.1)],
                                          timeout: idlePoll, clock: clock)
             }
-            // Draining: in-flight sends get until the deadline, then are cancelled (their leases are released after).
+            // Draining: what was claimed and not started is handed back (its lease is released after);
+            // sends in flight get until the deadline, then are cancelled.
             heartbeats?.unregister(loopName)
+            for id in claimedQueue.close() { inFlight.remove(id, kind) }
             let until = ContinuousClock.now + drainDeadline
             while inFlight.count(kind) > 0 {
                 if ContinuousClock.now >= until {
@@ -203,6 +214,49 @@ public struct DeliveryWorkers: Service {
         case .retry(let at): return .retry(error: error.description, retryAt: at)
         case .giveUp(let reason): return .dead(error: reason.map { "\($0): \(error.description)" } ?? error.description)
         }
+    }
+}
+
+/// Claimed deliveries waiting for a sender, oldest first.
+final class ClaimedQueue: Sendable {
+    enum Next { case delivery(DeliveryRecord), empty, closed }
+    private struct State {
+        var items: [DeliveryRecord] = []
+        var head = 0
+        var closed = false
+    }
+    private let state = Mutex(State())
+    /// Signalled when deliveries are added or the queue closes.
+    let available = WakeSignal()
+
+    func push(_ deliveries: [DeliveryRecord]) {
+        guard !deliveries.isEmpty else { return }
+        state.withLock { s in
+            if s.head > 0, s.head == s.items.count { s.items.removeAll(keepingCapacity: true); s.head = 0 }
+            s.items += deliveries
+        }
+        available.signal()
+    }
+
+    func take() -> Next {
+        state.withLock { s in
+            if s.closed { return .closed }
+            guard s.head < s.items.count else { return .empty }
+            s.head += 1
+            return .delivery(s.items[s.head - 1])
+        }
+    }
+
+    /// No more deliveries are taken; returns the ids of those never started.
+    func close() -> [Int64] {
+        let left = state.withLock { s -> [Int64] in
+            s.closed = true
+            let ids = s.items[s.head...].map(\.id)
+            s.items = []; s.head = 0
+            return ids
+        }
+        available.signal()
+        return left
     }
 }
 
