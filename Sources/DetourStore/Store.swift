@@ -181,12 +181,22 @@ public struct IncidentRecord: Sendable, Hashable, Codable {
     }
 }
 
-public struct IncidentFilter: Sendable, Hashable {
+/// Which incidents to list (`detour incidents` sends one over the control socket).
+public struct IncidentFilter: Sendable, Hashable, Codable {
     public var business: BusinessID?
     public var state: IncidentState?
+    /// At most this many, newest first.
     public var limit: Int
     public init(business: BusinessID? = nil, state: IncidentState? = nil, limit: Int = 100) {
         self.business = business; self.state = state; self.limit = limit
+    }
+
+    /// Every key may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(business: try c.decodeIfPresent(BusinessID.self, forKey: .business),
+                  state: try c.decodeIfPresent(IncidentState.self, forKey: .state),
+                  limit: try c.decodeIfPresent(Int.self, forKey: .limit) ?? 100)
     }
 }
 
@@ -247,15 +257,27 @@ public enum DeliveryOutcome: Sendable, Hashable {
     case dead(error: String)
 }
 
-public struct DeliveryFilter: Sendable, Hashable {
+/// Which deliveries to list (`detour deliveries` sends one over the control socket).
+public struct DeliveryFilter: Sendable, Hashable, Codable {
     public var business: BusinessID?
     public var incident: Int64?
     public var state: DeliveryState?
     public var channel: ChannelKind?
+    /// At most this many, newest first.
     public var limit: Int
     public init(business: BusinessID? = nil, incident: Int64? = nil, state: DeliveryState? = nil,
                 channel: ChannelKind? = nil, limit: Int = 200) {
         self.business = business; self.incident = incident; self.state = state; self.channel = channel; self.limit = limit
+    }
+
+    /// Every key may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(business: try c.decodeIfPresent(BusinessID.self, forKey: .business),
+                  incident: try c.decodeIfPresent(Int64.self, forKey: .incident),
+                  state: try c.decodeIfPresent(DeliveryState.self, forKey: .state),
+                  channel: try c.decodeIfPresent(ChannelKind.self, forKey: .channel),
+                  limit: try c.decodeIfPresent(Int.self, forKey: .limit) ?? 200)
     }
 }
 

@@ -47,7 +47,7 @@ struct DeliveriesCommand: ParsableCommand {
         }
 
         func run() throws {
-            let query = DeliveryQuery(business: business.map { BusinessID($0) }, incident: incident,
+            let query = DeliveryFilter(business: business.map { BusinessID($0) }, incident: incident,
                                       state: state.flatMap { DeliveryState(rawValue: $0) },
                                       channel: channel.flatMap { ChannelKind(rawValue: $0) }, limit: limit)
             let list = try daemon.send(.deliveries(query), answer: \.deliveryList)

@@ -31,7 +31,7 @@ struct IncidentsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let query = IncidentQuery(business: business.map { BusinessID($0) }, state: state.flatMap { IncidentState(rawValue: $0) }, limit: limit)
+        let query = IncidentFilter(business: business.map { BusinessID($0) }, state: state.flatMap { IncidentState(rawValue: $0) }, limit: limit)
         let list = try daemon.send(.incidents(query), answer: \.incidentList)
         if daemon.json { try daemon.printJSON(list); return }
         if list.isEmpty { Output.line("no incidents\(business.map { " for \($0)" } ?? "")"); return }

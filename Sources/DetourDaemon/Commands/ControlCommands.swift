@@ -53,13 +53,12 @@ public struct ControlCommands: Sendable {
             return .message(try await coordinator.hold(business: hold.business, until: until, reason: hold.reason, by: who))
         case .release(let business):
             return .message(try await coordinator.release(business: business, by: who))
-        case .incidents(let query):
-            return .incidents(try await store.incidents(IncidentFilter(
-                business: query.business, state: query.state, limit: Self.clamp(query.limit))))
-        case .deliveries(let query):
-            return .deliveries(try await store.deliveries(DeliveryFilter(
-                business: query.business, incident: query.incident, state: query.state, channel: query.channel,
-                limit: Self.clamp(query.limit))))
+        case .incidents(var filter):
+            filter.limit = Self.clamp(filter.limit)
+            return .incidents(try await store.incidents(filter))
+        case .deliveries(var filter):
+            filter.limit = Self.clamp(filter.limit)
+            return .deliveries(try await store.deliveries(filter))
         case .retry(let selection):
             return .message(try await retry(selection, by: who))
         case .reload:

@@ -43,51 +43,6 @@ public struct Hold: Sendable, Hashable, Codable {
     public static let longest = TimeSpan(milliseconds: 366 * 86_400_000)
 }
 
-/// The filter of `detour incidents`.
-public struct IncidentQuery: Sendable, Hashable, Codable {
-    public var business: BusinessID?
-    public var state: IncidentState?
-    /// At most this many, newest first.
-    public var limit: Int
-
-    public init(business: BusinessID? = nil, state: IncidentState? = nil, limit: Int = 50) {
-        self.business = business; self.state = state; self.limit = limit
-    }
-
-    /// Every key may be left out.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(business: try c.decodeIfPresent(BusinessID.self, forKey: .business),
-                  state: try c.decodeIfPresent(IncidentState.self, forKey: .state),
-                  limit: try c.decodeIfPresent(Int.self, forKey: .limit) ?? 50)
-    }
-}
-
-/// The filter of `detour deliveries`.
-public struct DeliveryQuery: Sendable, Hashable, Codable {
-    public var business: BusinessID?
-    public var incident: Int64?
-    public var state: DeliveryState?
-    public var channel: ChannelKind?
-    /// At most this many, newest first.
-    public var limit: Int
-
-    public init(business: BusinessID? = nil, incident: Int64? = nil, state: DeliveryState? = nil,
-                channel: ChannelKind? = nil, limit: Int = 200) {
-        self.business = business; self.incident = incident; self.state = state; self.channel = channel; self.limit = limit
-    }
-
-    /// Every key may be left out.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(business: try c.decodeIfPresent(BusinessID.self, forKey: .business),
-                  incident: try c.decodeIfPresent(Int64.self, forKey: .incident),
-                  state: try c.decodeIfPresent(DeliveryState.self, forKey: .state),
-                  channel: try c.decodeIfPresent(ChannelKind.self, forKey: .channel),
-                  limit: try c.decodeIfPresent(Int.self, forKey: .limit) ?? 200)
-    }
-}
-
 /// Which deliveries `detour deliveries retry` requeues. On the wire `{"ids": [41, 42]}`, or
 /// `{"dead": true}` with an optional `"business"`.
 public enum RetrySelection: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import DetourCore
+import DetourStore
 import Foundation
 
 /// One request from the `detour` CLI to the running daemon: the same type on both ends of the
@@ -20,9 +21,9 @@ public enum ControlRequest: Sendable, Hashable {
     /// `detour release`.
     case release(business: BusinessID)
     /// `detour incidents`.
-    case incidents(IncidentQuery)
+    case incidents(IncidentFilter)
     /// `detour deliveries`.
-    case deliveries(DeliveryQuery)
+    case deliveries(DeliveryFilter)
     /// `detour deliveries retry`.
     case retry(RetrySelection)
     /// `detour reload`.
@@ -87,8 +88,8 @@ extension ControlRequest: Codable {
         case .failoverStop: self = .failoverStop(business: try arguments(BusinessArgument.self).business)
         case .hold: self = .hold(try arguments(Hold.self))
         case .release: self = .release(business: try arguments(BusinessArgument.self).business)
-        case .incidents: self = .incidents(try query(IncidentQuery.self, IncidentQuery()))
-        case .deliveries: self = .deliveries(try query(DeliveryQuery.self, DeliveryQuery()))
+        case .incidents: self = .incidents(try query(IncidentFilter.self, IncidentFilter()))
+        case .deliveries: self = .deliveries(try query(DeliveryFilter.self, DeliveryFilter()))
         case .retry: self = .retry(try arguments(RetrySelection.self))
         case .reload: self = .reload
         case .audit: self = .audit(try query(AuditQuery.self, AuditQuery()))
