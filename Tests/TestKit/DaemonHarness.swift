@@ -214,7 +214,10 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Every email the SMTP server accepted: raw message text, envelope recipients.
-    public func emails() -> [(raw: String, to: [String])] {
+    public func emails() -> [(raw: String, to: [String])] { Self.emails(in: smtpDir) }
+
+    /// Every email the SMTP stand-in (`smtp_server.py --dir DIR`) accepted: raw message text, envelope recipients.
+    public static func emails(in smtpDir: String) -> [(raw: String, to: [String])] {
         guard let text = try? String(contentsOfFile: smtpDir + "/messages.jsonl", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],

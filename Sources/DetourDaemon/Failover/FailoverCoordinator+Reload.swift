@@ -106,8 +106,6 @@ extension FailoverCoordinator {
         updateGauges()
         return lastReload
     }
-
-    var retiredPolicyList: [Policy] { Array(retired.values) }
 }
 
 /// Loading the configuration as the daemon does: every file, plus the templates policies name.

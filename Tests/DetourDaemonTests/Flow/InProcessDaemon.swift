@@ -108,14 +108,7 @@ final class InProcessDaemon: @unchecked Sendable {
     }
 
     /// Every email the SMTP stand-in accepted.
-    func emails() -> [(raw: String, to: [String])] {
-        guard let text = try? String(contentsOfFile: smtpDir + "/messages.jsonl", encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                  let b64 = o["data_b64"] as? String, let data = Data(base64Encoded: b64) else { return nil }
-            return (String(decoding: data, as: UTF8.self), (o["rcpt_tos"] as? [String]) ?? [])
-        }
-    }
+    func emails() -> [(raw: String, to: [String])] { DaemonHarness.emails(in: smtpDir) }
 
     /// The deliveries in `state`.
     func count(_ state: DeliveryState) async throws -> Int {
