@@ -51,7 +51,7 @@ public enum EmailMessageBuilder {
         if let r = m.replyTo, !isHeaderSafeAddress(r.address) { throw EmailMessageError(field: "reply-to") }
 
         let id = messageID(deliveryID: m.deliveryID, from: m.from)
-        let boundary = "=_detour_" + hexDigest(id).prefix(24)
+        let boundary = "=_detour_" + SHA256.hash(data: Data(id.utf8)).prefix(12).lowercaseHex
         var headers: [(String, String)] = [
             ("From", HeaderEncoding.mailbox(name: m.from.name, address: m.from.address)),
             ("To", HeaderEncoding.mailbox(name: m.to.name, address: m.to.address)),
@@ -93,9 +93,5 @@ public enum EmailMessageBuilder {
     /// (Internationalised addresses would need SMTPUTF8, which Detour does not use.)
     static func isHeaderSafeAddress(_ address: String) -> Bool {
         HeaderEncoding.isPrintableASCII(address) && EmailAddress.isValid(address)
-    }
-
-    private static func hexDigest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).lowercaseHex
     }
 }

@@ -175,11 +175,6 @@ public struct DeliveryWorkers: Service {
 
     /// Attempts one delivery and returns its outcome.
     func process(_ d: DeliveryRecord) async -> DeliveryOutcome {
-        var log = logger
-        log[metadataKey: "business"] = "\(d.business)"
-        log[metadataKey: "incident.id"] = "\(d.incident)"
-        log[metadataKey: "delivery.id"] = "\(d.id)"
-        log[metadataKey: "channel"] = "\(d.channel.rawValue)"
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
         switch await desk.prepare(d) {
@@ -197,12 +192,23 @@ public struct DeliveryWorkers: Service {
         }
         let elapsed = ContinuousClock.now - started
         metrics.deliveryFinished(channel: d.channel, outcome: DetourMetrics.Outcome(outcome), seconds: elapsed.seconds)
+        // The metadata is built only when the line is logged: setting it on a logger for every
+        // delivery costs more than a sent message's bookkeeping.
         switch outcome {
-        case .sent: log.debug("delivered", metadata: ["delivery.attempts": "\(d.attempts)"])
-        case .retry(let error, let at): log.warning("delivery failed; will retry", metadata: ["error": "\(error)", "delivery.retry_at": "\(at)"])
-        case .dead(let error): log.error("delivery gave up", metadata: ["error": "\(error)", "delivery.attempts": "\(d.attempts)"])
+        case .sent: logger.debug("delivered", metadata: Self.metadata(d, ["delivery.attempts": "\(d.attempts)"]))
+        case .retry(let error, let at):
+            logger.warning("delivery failed; will retry", metadata: Self.metadata(d, ["error": "\(error)", "delivery.retry_at": "\(at)"]))
+        case .dead(let error):
+            logger.error("delivery gave up", metadata: Self.metadata(d, ["error": "\(error)", "delivery.attempts": "\(d.attempts)"]))
         }
         return outcome
+    }
+
+    private static func metadata(_ d: DeliveryRecord, _ extra: Logger.Metadata) -> Logger.Metadata {
+        extra.merging([
+            "business": "\(d.business)", "incident.id": "\(d.incident)",
+            "delivery.id": "\(d.id)", "channel": "\(d.channel.rawValue)",
+        ]) { mine, _ in mine }
     }
 
     private func classify(_ error: DeliveryError, _ d: DeliveryRecord) async -> DeliveryOutcome {

@@ -44,15 +44,24 @@ public final class DetourMetrics: Sendable {
                 version: String = BuildInfo.version, startTime: Double = Date().timeIntervalSince1970) {
         self.registry = registry
         self.process = ProcessMetrics(startTime: startTime)
+        // Made once here: the registry's lookup by name and labels is too slow for every delivery.
+        var counters: [DeliverySeriesKey: Counter] = [:]
+        var histograms: [ChannelKind: ValueHistogram] = [:]
+        for channel in ChannelKind.allCases {
+            for outcome in Outcome.allCases {
+                counters[DeliverySeriesKey(channel: channel, outcome: outcome)] = registry.makeCounter(
+                    descriptor: Self.deliveries, labels: [("channel", channel.rawValue), ("outcome", outcome.rawValue)])
+            }
+            histograms[channel] = registry.makeValueHistogram(
+                descriptor: Self.deliverySeconds, labels: [("channel", channel.rawValue)], buckets: Self.deliveryBuckets)
+        }
+        deliveryCounters = counters
+        deliveryHistograms = histograms
         registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", version)]).set(to: 1)
         watch(platforms)
         leasesHeld().set(to: 0)
         oldestDueAge().set(to: 0)
         webhooksDisabled().set(to: 0)
-        for channel in ChannelKind.allCases {
-            for outcome in Outcome.allCases { _ = deliveries(channel, outcome) }
-            _ = deliverySeconds(channel)
-        }
         for state in DeliveryState.allCases { queueDepth(state).set(to: 0) }
         _ = incidentsOpened()
         incidentsOpen().set(to: 0)
@@ -128,13 +137,15 @@ public final class DetourMetrics: Sendable {
 
     // MARK: - The metrics
 
+    private struct DeliverySeriesKey: Hashable { var channel: ChannelKind; var outcome: Outcome }
+    private let deliveryCounters: [DeliverySeriesKey: Counter]
+    private let deliveryHistograms: [ChannelKind: ValueHistogram]
+
     private func deliveries(_ channel: ChannelKind, _ outcome: Outcome) -> Counter {
-        registry.makeCounter(descriptor: Self.deliveries, labels: [("channel", channel.rawValue), ("outcome", outcome.rawValue)])
+        deliveryCounters[DeliverySeriesKey(channel: channel, outcome: outcome)]!
     }
 
-    private func deliverySeconds(_ channel: ChannelKind) -> ValueHistogram {
-        registry.makeValueHistogram(descriptor: Self.deliverySeconds, labels: [("channel", channel.rawValue)], buckets: Self.deliveryBuckets)
-    }
+    private func deliverySeconds(_ channel: ChannelKind) -> ValueHistogram { deliveryHistograms[channel]! }
 
     private func queueDepth(_ state: DeliveryState) -> Gauge {
         registry.makeGauge(descriptor: Self.queueDepth, labels: [("state", state.rawValue)])

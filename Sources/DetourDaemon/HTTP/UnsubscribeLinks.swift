@@ -16,6 +16,8 @@ public struct UnsubscribeLinks: Sendable {
     /// The listener's public address, without a trailing slash.
     public let publicURL: String
     private let key: SymmetricKey
+    /// An HMAC already keyed: a copy of it signs one link without hashing the key again.
+    private let keyed: HMAC<SHA256>
 
     /// - Parameters:
     ///   - publicURL: how customers' browsers reach the HTTP listener (`http.public_url`).
@@ -25,6 +27,7 @@ public struct UnsubscribeLinks: Sendable {
         while url.hasSuffix("/") { url.removeLast() }
         self.publicURL = url
         self.key = SymmetricKey(data: key)
+        keyed = HMAC<SHA256>(key: self.key)
     }
 
     /// The link that unsubscribes `email` from `business`.
@@ -57,7 +60,9 @@ public struct UnsubscribeLinks: Sendable {
     }
 
     private func token(business: BusinessID, email: String) -> String {
-        Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: Self.message(business: business, email: email), using: key)))
+        var mac = keyed
+        mac.update(data: Self.message(business: business, email: email))
+        return Self.base64URL(Data(mac.finalize()))
     }
 
     /// What is signed: a purpose label, so the key can never be reused to sign something else, then
@@ -69,22 +74,26 @@ public struct UnsubscribeLinks: Sendable {
     /// Base64url without padding (RFC 4648 §5), byte by byte: it runs for every email of a fan-out,
     /// where three Foundation string replacements cost more than the HMAC.
     static func base64URL(_ data: Data) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((data.count * 4 + 2) / 3)
-        var i = data.startIndex
-        while i < data.endIndex {
-            let b0 = data[i]
-            let b1: UInt8? = data.index(after: i) < data.endIndex ? data[data.index(after: i)] : nil
-            let b2: UInt8? = b1 != nil && data.index(i, offsetBy: 2) < data.endIndex ? data[data.index(i, offsetBy: 2)] : nil
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 { out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)]) }
-            if let b2 { out.append(alphabet[Int(b2 & 0x3F)]) }
-            i = data.index(i, offsetBy: 3, limitedBy: data.endIndex) ?? data.endIndex
+        data.withUnsafeBytes { bytes in
+            let n = bytes.count
+            return String(unsafeUninitializedCapacity: (n * 4 + 2) / 3) { out in
+                var o = 0
+                var i = 0
+                while i < n {
+                    let b0 = bytes[i], b1: UInt8 = i + 1 < n ? bytes[i + 1] : 0, b2: UInt8 = i + 2 < n ? bytes[i + 2] : 0
+                    out[o] = base64URLAlphabet[Int(b0 >> 2)]
+                    out[o + 1] = base64URLAlphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    o += 2
+                    if i + 1 < n { out[o] = base64URLAlphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]; o += 1 }
+                    if i + 2 < n { out[o] = base64URLAlphabet[Int(b2 & 0x3F)]; o += 1 }
+                    i += 3
+                }
+                return o
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func fromBase64URL(_ text: String) -> Data? {
         guard !text.isEmpty, text.count <= 4096,

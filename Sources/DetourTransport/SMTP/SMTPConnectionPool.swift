@@ -12,6 +12,8 @@ public final class SMTPConnectionPool: Sendable {
     private let logger: Logger
     private let limiter: (any MessageRateLimiter)?
     private let loops: [SMTPSessionLoop]
+    /// The server's URL without its secrets, for errors and logs; made once, not per message.
+    private let server: String
 
     /// - Parameters:
     ///   - maxConnections: the most connections open at once (at least 1).
@@ -22,6 +24,7 @@ public final class SMTPConnectionPool: Sendable {
         self.settings = settings
         self.maxConnections = max(1, maxConnections)
         self.logger = logger
+        server = redactedURL(settings.url)
         limiter = rateLimit.map { TokenBucket($0, clock: clock) }
         let connections = max(1, maxConnections)
         let threads = min(connections, max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -41,7 +44,6 @@ public final class SMTPConnectionPool: Sendable {
     /// reply to the end of DATA. Throws when the server did not accept it for every recipient.
     /// Cancelling the calling task abandons the message at once.
     public func send(from: String, to recipients: [String], message: Data) async throws(SMTPError) -> SMTPReply {
-        let server = redactedURL(settings.url)
         if let problem = Self.addressProblem(from: from, to: recipients) {
             throw SMTPError(kind: .invalidRequest, retryable: false, message: "cannot send through \(server): \(problem)")
         }
@@ -99,8 +101,12 @@ public final class SMTPConnectionPool: Sendable {
 
     static func addressProblem(from: String, to recipients: [String]) -> String? {
         if recipients.isEmpty { return "no recipients" }
-        for address in [from] + recipients
-        where address.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }) || address.utf8.count > 320 {
+        // Bytes first; the slower scan for other line breaks (U+2028, NEL…) only for non-ASCII.
+        func bad(_ address: String) -> Bool {
+            address.utf8.count > 320 || address.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x3C || $0 == 0x3E }
+                || (!address.utf8.allSatisfy { $0 < 0x80 } && address.contains(where: \.isNewline))
+        }
+        if bad(from) || recipients.contains(where: bad) {
             return "an address contains a line break or angle brackets, or is too long"
         }
         return nil
