@@ -202,6 +202,13 @@ def extract_sample(dump, out, deadline):
     return len(message.encode("utf-8", "surrogateescape")) + len(body)
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     n = args.messages
     work = tempfile.mkdtemp(prefix="detour-durable-", dir=args.workdir)
@@ -252,16 +259,19 @@ def main():
 
         sampler = threading.Thread(target=sample_rss, daemon=True)
         sampler.start()
+        cpu_before = cpu_seconds(daemon.pid)
         start = time.monotonic()
         failover("bench")
         command = time.monotonic() - start
         done = wait_all_sent(state, "bench", n, daemon, start + args.timeout)
+        cpu = cpu_seconds(daemon.pid) - cpu_before
         stop.set(); sampler.join()
         peak[0] = max(peak[0], rss_kb(daemon.pid))
         seconds = done - start
         result = {"messages": n, "connections": args.connections, "concurrency": args.concurrency,
                   "seconds": seconds, "messagesPerSecond": n / seconds, "startSeconds": ready,
-                  "commandSeconds": command, "rssPeakKB": peak[0], "hwmKB": rss_kb(daemon.pid, "VmHWM"), "pollSeconds": args.poll}
+                  "commandSeconds": command, "rssPeakKB": peak[0], "hwmKB": rss_kb(daemon.pid, "VmHWM"), "pollSeconds": args.poll,
+                  "daemonCPUMicrosecondsPerMessage": cpu / n * 1e6}
         if sample_bytes is not None:
             result["sampleBytes"] = sample_bytes
         print(json.dumps(result), flush=True)

@@ -39,8 +39,14 @@ public struct EmailMessageError: Error, Sendable, Hashable, CustomStringConverti
 public enum EmailMessageBuilder {
     /// The message's Message-ID (with angle brackets): `<deliveryID@from-domain>`.
     public static func messageID(deliveryID: String, from: Mailbox) -> String {
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? ""
-        let right = isHeaderSafeAddress("x@\(domain)") ? domain : "detour.invalid"
+        messageID(deliveryID: deliveryID, from: from, fromIsSafe: false)
+    }
+
+    /// `fromIsSafe`: `from` is already known to be a header-safe address, so its domain is one too.
+    private static func messageID(deliveryID: String, from: Mailbox, fromIsSafe: Bool) -> String {
+        let address = from.address
+        let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]) } ?? ""
+        let right = fromIsSafe || isHeaderSafeAddress("x@\(domain)") ? domain : "detour.invalid"
         return "<\(HeaderEncoding.messageIDLeft(deliveryID))@\(right)>"
     }
 
@@ -50,8 +56,8 @@ public enum EmailMessageBuilder {
         guard isHeaderSafeAddress(m.to.address) else { throw EmailMessageError(field: "to") }
         if let r = m.replyTo, !isHeaderSafeAddress(r.address) { throw EmailMessageError(field: "reply-to") }
 
-        let id = messageID(deliveryID: m.deliveryID, from: m.from)
-        let boundary = "=_detour_" + SHA256.hash(data: Data(id.utf8)).prefix(12).lowercaseHex
+        let id = messageID(deliveryID: m.deliveryID, from: m.from, fromIsSafe: true)
+        let boundary = "=_detour_" + SHA256.hash(data: Data(id.utf8)).withUnsafeBytes { $0.prefix(12).lowercaseHex }
         var headers: [(String, String)] = [
             ("From", HeaderEncoding.mailbox(name: m.from.name, address: m.from.address)),
             ("To", HeaderEncoding.mailbox(name: m.to.name, address: m.to.address)),

@@ -132,6 +132,14 @@ final class PersonalisedRender: Sendable {
 
     private static func join(_ pieces: [Piece], _ context: MessageContext) -> String {
         var out = ""
+        var size = 0
+        for piece in pieces {
+            switch piece {
+            case .literal(let text): size += text.utf8.count
+            case .value(let field, _): size += (field.value(in: context)?.utf8.count ?? 0) + 32
+            }
+        }
+        out.reserveCapacity(size)
         for piece in pieces {
             switch piece {
             case .literal(let text): out += text
@@ -191,7 +199,13 @@ final class PersonalisedRender: Sendable {
 
     /// HTML escaping exactly as swift-mustache does it: by character, the same five characters.
     static func htmlEscaped(_ text: String) -> String {
-        guard text.utf8.contains(where: { [0x26, 0x3C, 0x3E, 0x22, 0x27].contains($0) }) else { return text }
+        var ascii = true
+        var special = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false } else if byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27 { special = true }
+        }
+        guard special else { return text }
+        if ascii { return asciiEscaped(text) }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
         for c in text {
@@ -205,6 +219,26 @@ final class PersonalisedRender: Sendable {
             }
         }
         return out
+    }
+}
+
+extension PersonalisedRender {
+    /// `htmlEscaped` for ASCII text, where every byte is a character of its own (CR LF aside,
+    /// which is never escaped), so escaping by byte gives the same.
+    private static func asciiEscaped(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 32)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x3C: out.append(contentsOf: "&lt;".utf8)
+            case 0x3E: out.append(contentsOf: "&gt;".utf8)
+            case 0x26: out.append(contentsOf: "&amp;".utf8)
+            case 0x22: out.append(contentsOf: "&quot;".utf8)
+            case 0x27: out.append(contentsOf: "&#39;".utf8)
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -72,7 +72,12 @@ enum QuotedPrintable {
             let byte = line[i]
             // Plain ASCII, the usual case: one byte, one character.
             if byte < 0x80 {
-                let literal = isLiteral(line, at: i)
+                let literal: Bool
+                switch byteClass[Int(byte)] {
+                case .literal: literal = i != 0 || isLiteral(line, at: i)
+                case .blank: literal = i != line.count - 1  // trailing white space would be stripped in transit
+                default: literal = false
+                }
                 let width = literal ? 1 : 3
                 if length + width > maxLineLength - 1 { softBreak(&out); length = 0 }
                 if literal { out.put(byte) } else { out.putEscaped(byte) }
@@ -88,6 +93,18 @@ enum QuotedPrintable {
             for j in i..<end { out.putEscaped(line[j]) }
             length += width
             i = end
+        }
+    }
+
+    private enum ByteClass: UInt8 { case literal, blank, escaped }
+
+    /// How each ASCII byte goes out in the middle of a line: as itself (printable but `=`), as
+    /// itself unless last (space, tab), or escaped. The start of a line is checked by `isLiteral`.
+    private static let byteClass: [ByteClass] = (0..<256).map { byte in
+        switch byte {
+        case 0x20, 0x09: .blank
+        case 33...126 where byte != 0x3D: .literal
+        default: .escaped
         }
     }
 

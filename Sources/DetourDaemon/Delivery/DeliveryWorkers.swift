@@ -104,12 +104,12 @@ public struct DeliveryWorkers: Service {
 
     private func loop(_ kind: ChannelKind, inFlight: InFlight, recorder: OutcomeRecorder) async {
         let limit = concurrency(kind)
-        // `limit` senders take claimed deliveries from a queue that the claims keep up to three
-        // batches ahead (leased, renewed, not yet sent): a sender goes on to the next delivery the
-        // moment one finishes, and the store is asked in batches of `limit`.
+        // `limit` senders take claimed deliveries from a queue that the claims keep ahead (leased,
+        // renewed, not yet sent): a sender goes on to the next delivery the moment one finishes, and
+        // the store is asked for half the queue's room at a time, so a fan-out costs few claims.
         let claimedQueue = ClaimedQueue()
-        let capacity = limit * 4
-        let batch = limit
+        let capacity = limit * 8
+        let batch = limit * 4
         let lease = settings.lease.duration
         let finished = WakeSignal()
         let loopName = Self.loopName(kind)
