@@ -57,7 +57,7 @@ public enum EmailMessageBuilder {
         if let r = m.replyTo, !isHeaderSafeAddress(r.address) { throw EmailMessageError(field: "reply-to") }
 
         let id = messageID(deliveryID: m.deliveryID, from: m.from, fromIsSafe: true)
-        let boundary = "=_detour_" + SHA256.hash(data: Data(id.utf8)).withUnsafeBytes { $0.prefix(12).lowercaseHex }
+        let boundary = "=_detour_" + boundaryHex(SHA256.hash(data: Data(id.utf8)))
         var headers: [(String, String)] = [
             ("From", HeaderEncoding.mailbox(name: m.from.name, address: m.from.address)),
             ("To", HeaderEncoding.mailbox(name: m.to.name, address: m.to.address)),
@@ -93,6 +93,21 @@ public enum EmailMessageBuilder {
         }
         out.append(contentsOf: "--\(boundary)--\r\n".utf8)
         return Data(out)
+    }
+
+    /// The first 12 bytes of `digest` as 24 lower-case hex digits (a loop of its own: the generic
+    /// `lowercaseHex` costs more than the hash here, once per email).
+    private static func boundaryHex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 24) { out in
+                for i in 0..<12 {
+                    let high = bytes[i] >> 4, low = bytes[i] & 0x0F
+                    out[2 * i] = high < 10 ? 0x30 + high : 0x57 + high  // 0-9, a-f
+                    out[2 * i + 1] = low < 10 ? 0x30 + low : 0x57 + low
+                }
+                return 24
+            }
+        }
     }
 
     /// An address we can put in a header as is: a valid addr-spec made only of printable ASCII.

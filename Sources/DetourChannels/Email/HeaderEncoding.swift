@@ -187,6 +187,7 @@ enum HeaderEncoding {
 
     /// The left part of a Message-ID: the delivery id with anything outside RFC 5322 dot-atom text replaced by `-`.
     static func messageIDLeft(_ id: String) -> String {
+        let atext = atext  // once: each use of a static checks its lazy initialisation
         var bytes = id.utf8.prefix(200).map { atext[Int($0)] ? $0 : UInt8(ascii: "-") }
         // No leading, trailing or doubled dots.
         while bytes.first == UInt8(ascii: ".") { bytes.removeFirst() }

@@ -54,13 +54,16 @@ enum QuotedPrintable {
         @inline(__always)
         mutating func putEscaped(_ byte: UInt8) {
             buffer[count] = UInt8(ascii: "=")
-            buffer[count + 1] = QuotedPrintable.hex[Int(byte >> 4)]
-            buffer[count + 2] = QuotedPrintable.hex[Int(byte & 0x0F)]
+            buffer[count + 1] = Self.hexDigit(byte >> 4)
+            buffer[count + 2] = Self.hexDigit(byte & 0x0F)
             count += 3
         }
+
+        /// 0-9, A-F (computed: a table in a static would cost a lazy-initialisation check per byte).
+        @inline(__always)
+        static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x37 + value }
     }
 
-    fileprivate static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
     private static let from: [UInt8] = Array("From ".utf8)
 
     /// One line without its line break, split with soft breaks (`=` CRLF) so each piece is ≤ 76
@@ -73,10 +76,12 @@ enum QuotedPrintable {
             // Plain ASCII, the usual case: one byte, one character.
             if byte < 0x80 {
                 let literal: Bool
-                switch byteClass[Int(byte)] {
-                case .literal: literal = i != 0 || isLiteral(line, at: i)
-                case .blank: literal = i != line.count - 1  // trailing white space would be stripped in transit
-                default: literal = false
+                if byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") {
+                    literal = i != 0 || isLiteral(line, at: i)
+                } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    literal = i != line.count - 1  // trailing white space would be stripped in transit
+                } else {
+                    literal = false
                 }
                 let width = literal ? 1 : 3
                 if length + width > maxLineLength - 1 { softBreak(&out); length = 0 }
@@ -93,18 +98,6 @@ enum QuotedPrintable {
             for j in i..<end { out.putEscaped(line[j]) }
             length += width
             i = end
-        }
-    }
-
-    private enum ByteClass: UInt8 { case literal, blank, escaped }
-
-    /// How each ASCII byte goes out in the middle of a line: as itself (printable but `=`), as
-    /// itself unless last (space, tab), or escaped. The start of a line is checked by `isLiteral`.
-    private static let byteClass: [ByteClass] = (0..<256).map { byte in
-        switch byte {
-        case 0x20, 0x09: .blank
-        case 33...126 where byte != 0x3D: .literal
-        default: .escaped
         }
     }
 

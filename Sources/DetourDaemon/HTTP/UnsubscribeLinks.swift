@@ -74,18 +74,19 @@ public struct UnsubscribeLinks: Sendable {
     /// Base64url without padding (RFC 4648 §5), byte by byte: it runs for every email of a fan-out,
     /// where three Foundation string replacements cost more than the HMAC.
     static func base64URL(_ data: Data) -> String {
-        data.withUnsafeBytes { bytes in
+        let alphabet = base64URLAlphabet  // once: each use of a static checks its lazy initialisation
+        return data.withUnsafeBytes { bytes in
             let n = bytes.count
             return String(unsafeUninitializedCapacity: (n * 4 + 2) / 3) { out in
                 var o = 0
                 var i = 0
                 while i < n {
                     let b0 = bytes[i], b1: UInt8 = i + 1 < n ? bytes[i + 1] : 0, b2: UInt8 = i + 2 < n ? bytes[i + 2] : 0
-                    out[o] = base64URLAlphabet[Int(b0 >> 2)]
-                    out[o + 1] = base64URLAlphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o] = alphabet[Int(b0 >> 2)]
+                    out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
                     o += 2
-                    if i + 1 < n { out[o] = base64URLAlphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]; o += 1 }
-                    if i + 2 < n { out[o] = base64URLAlphabet[Int(b2 & 0x3F)]; o += 1 }
+                    if i + 1 < n { out[o] = alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]; o += 1 }
+                    if i + 2 < n { out[o] = alphabet[Int(b2 & 0x3F)]; o += 1 }
                     i += 3
                 }
                 return o
