@@ -32,7 +32,9 @@ public struct UnsubscribeLinks: Sendable {
 
     /// The link that unsubscribes `email` from `business`.
     public func url(business: BusinessID, email: String) -> String {
-        let query = Self.query(business: business, emailToken: Self.base64URL(Data(email.utf8)),
+        var email = email
+        let emailToken = email.withUTF8 { Self.base64URL(UnsafeRawBufferPointer($0)) }
+        let query = Self.query(business: business, emailToken: emailToken,
                                token: token(business: business, email: email))
         return "\(publicURL)/unsubscribe?\(query)"
     }
@@ -61,36 +63,43 @@ public struct UnsubscribeLinks: Sendable {
 
     private func token(business: BusinessID, email: String) -> String {
         var mac = keyed
-        mac.update(data: Self.message(business: business, email: email))
-        return Self.base64URL(Data(mac.finalize()))
+        var message = Self.messageText(business: business, email: email)
+        message.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return mac.finalize().withUnsafeBytes { Self.base64URL($0) }
     }
 
     /// What is signed: a purpose label, so the key can never be reused to sign something else, then
     /// the business and the address, separated by a byte neither can contain.
     private static func message(business: BusinessID, email: String) -> Data {
-        Data("detour-unsubscribe-v1\u{0}\(business.rawValue)\u{0}\(email)".utf8)
+        Data(messageText(business: business, email: email).utf8)
+    }
+
+    private static func messageText(business: BusinessID, email: String) -> String {
+        "detour-unsubscribe-v1\u{0}\(business.rawValue)\u{0}\(email)"
     }
 
     /// Base64url without padding (RFC 4648 §5), byte by byte: it runs for every email of a fan-out,
     /// where three Foundation string replacements cost more than the HMAC.
     static func base64URL(_ data: Data) -> String {
+        data.withUnsafeBytes { base64URL($0) }
+    }
+
+    static func base64URL(_ bytes: UnsafeRawBufferPointer) -> String {
         let alphabet = base64URLAlphabet  // once: each use of a static checks its lazy initialisation
-        return data.withUnsafeBytes { bytes in
-            let n = bytes.count
-            return String(unsafeUninitializedCapacity: (n * 4 + 2) / 3) { out in
-                var o = 0
-                var i = 0
-                while i < n {
-                    let b0 = bytes[i], b1: UInt8 = i + 1 < n ? bytes[i + 1] : 0, b2: UInt8 = i + 2 < n ? bytes[i + 2] : 0
-                    out[o] = alphabet[Int(b0 >> 2)]
-                    out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
-                    o += 2
-                    if i + 1 < n { out[o] = alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]; o += 1 }
-                    if i + 2 < n { out[o] = alphabet[Int(b2 & 0x3F)]; o += 1 }
-                    i += 3
-                }
-                return o
+        let n = bytes.count
+        return String(unsafeUninitializedCapacity: (n * 4 + 2) / 3) { out in
+            var o = 0
+            var i = 0
+            while i < n {
+                let b0 = bytes[i], b1: UInt8 = i + 1 < n ? bytes[i + 1] : 0, b2: UInt8 = i + 2 < n ? bytes[i + 2] : 0
+                out[o] = alphabet[Int(b0 >> 2)]
+                out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                o += 2
+                if i + 1 < n { out[o] = alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]; o += 1 }
+                if i + 2 < n { out[o] = alphabet[Int(b2 & 0x3F)]; o += 1 }
+                i += 3
             }
+            return o
         }
     }
 
