@@ -5,8 +5,8 @@ import Testing
 import TestKit
 
 @Suite struct IncidentTests {
-    @Test func recordingTheSamePolicyBytesTwiceReturnsOneVersion() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func recordingTheSamePolicyBytesTwiceReturnsOneVersion(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let same = PolicyVersion(business: f.business, file: "policies/rosies.yaml", contentHash: "abc123",
                                  loadedAt: StoreFixture.t0.addingTimeInterval(60))
         #expect(try await f.store.recordPolicyVersion(same) == f.policyVersion)
@@ -15,8 +15,8 @@ import TestKit
         #expect(try await f.store.recordPolicyVersion(changed) != f.policyVersion)
     }
 
-    @Test func openingAnIncidentQueuesItsDeliveriesInOneTransaction() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func openingAnIncidentQueuesItsDeliveriesInOneTransaction(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let incident = try await f.store.openIncident(f.newIncident(), deliveries: StoreFixture.emails(3),
                                                       audit: f.audit("failover.start"))
         #expect(incident.state == .open)
@@ -36,8 +36,8 @@ import TestKit
         #expect(audit.first?.incident == incident.id)
     }
 
-    @Test func aBusinessHasAtMostOneOpenIncident() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func aBusinessHasAtMostOneOpenIncident(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let first = try await f.open(emails: 1)
         let error = await storeError {
             try await f.store.openIncident(f.newIncident(), deliveries: StoreFixture.emails(2, keyPrefix: "2/1"),
@@ -61,16 +61,16 @@ import TestKit
         _ = try await f.store.openIncident(f.newIncident(), deliveries: [], audit: nil)
     }
 
-    @Test func openingWithAnUnknownPolicyVersionIsNotFound() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func openingWithAnUnknownPolicyVersionIsNotFound(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         var incident = f.newIncident()
         incident.policyVersion = 999
         let error = await storeError { try await f.store.openIncident(incident, deliveries: [], audit: nil) }
         #expect(error?.code == .notFound)
     }
 
-    @Test func duplicateIdempotencyKeysAreNeverQueuedTwice() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func duplicateIdempotencyKeysAreNeverQueuedTwice(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let twice = StoreFixture.emails(2) + StoreFixture.emails(1)
         let incident = try await f.store.openIncident(f.newIncident(), deliveries: twice, audit: nil)
         #expect(try await f.store.deliveries(DeliveryFilter()).count == 2)
@@ -85,8 +85,8 @@ import TestKit
         #expect(Set(all.map(\.idempotencyKey)).count == 3)
     }
 
-    @Test func resolvingAndReopeningMoveTheEventSequence() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func resolvingAndReopeningMoveTheEventSequence(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let opened = try await f.open(emails: 1)
         let t1 = StoreFixture.t0.addingTimeInterval(600)
         let resolved = try await f.store.recordEvent(
@@ -110,8 +110,8 @@ import TestKit
         #expect(try await f.store.incident(opened.id) == reopened)
     }
 
-    @Test func eventsThatContradictTheIncidentAreConflicts() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func eventsThatContradictTheIncidentAreConflicts(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let opened = try await f.open(emails: 0)
         let reopen = await storeError {
             try await f.store.recordEvent(.reopen(incident: opened.id, at: StoreFixture.t0, reason: "x", platforms: []),
@@ -139,8 +139,8 @@ import TestKit
         #expect(try await f.store.incident(42) == nil)
     }
 
-    @Test func reopeningIsRefusedWhileAnotherIncidentOfTheBusinessIsOpen() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func reopeningIsRefusedWhileAnotherIncidentOfTheBusinessIsOpen(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let first = try await f.open(emails: 0)
         _ = try await f.store.recordEvent(.resolve(incident: first.id, at: StoreFixture.t0, by: "probes", reason: "up"),
                                           deliveries: [], audit: nil)
@@ -152,8 +152,8 @@ import TestKit
         #expect(error?.code == .conflict)
     }
 
-    @Test func takingOverMakesTheIncidentManualAndKeepsItsSequence() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func takingOverMakesTheIncidentManualAndKeepsItsSequence(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let opened = try await f.open(emails: 0)
         let audit = f.audit("failover.start")
         let taken = try await f.store.recordEvent(.takeOver(incident: opened.id, by: "uid 1000 (alice)", reason: "Meta confirmed"),
@@ -164,8 +164,8 @@ import TestKit
         #expect(logged?.action == "failover.start" && logged?.incident == opened.id)
     }
 
-    @Test func incidentListsAreNewestFirstAndLatestIsPerBusiness() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func incidentListsAreNewestFirstAndLatestIsPerBusiness(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let first = try await f.open(emails: 0)
         _ = try await f.store.recordEvent(.resolve(incident: first.id, at: StoreFixture.t0, by: "probes", reason: "up"),
                                           deliveries: [], audit: nil)
@@ -183,8 +183,8 @@ import TestKit
         #expect(try await f.store.latestIncidents().map(\.id) == [second.id, third.id])
     }
 
-    @Test func emailCountsCountEveryPromisedEmailPerAddress() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func emailCountsCountEveryPromisedEmailPerAddress(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let incident = try await f.store.openIncident(f.newIncident(), deliveries: StoreFixture.emails(2) + [
             NewDelivery(event: .opened, channel: .webhook, target: "slack", idempotencyKey: "1/1/webhook/slack"),
         ], audit: nil)

@@ -7,16 +7,16 @@ import TestKit
 @Suite struct OutboxStatsTests {
     let t0 = StoreFixture.t0
 
-    @Test func anEmptyOutboxHasEveryStateAtZeroAndNothingWaiting() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func anEmptyOutboxHasEveryStateAtZeroAndNothingWaiting(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let stats = try await f.store.outboxStats(now: t0)
         #expect(stats.depth == Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0, 0) }))
         #expect(stats.leasesHeld == 0)
         #expect(stats.oldestDueAge == 0)
     }
 
-    @Test func theFiguresCountLiveLeasesAndHowLongDueWorkHasWaited() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func theFiguresCountLiveLeasesAndHowLongDueWorkHasWaited(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 5, at: t0)
         let d0 = try await f.store.claim(channel: .email, limit: 1, owner: "a", lease: .seconds(60), now: t0)
         let d1 = try await f.store.claim(channel: .email, limit: 1, owner: "b", lease: .seconds(10), now: t0)
@@ -50,8 +50,8 @@ import TestKit
         #expect(abs(stale.oldestDueAge - 60) < 0.001)
     }
 
-    @Test func theOldestDueDeliveryOfAnyChannelCounts() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func theOldestDueDeliveryOfAnyChannelCounts(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let webhook = NewDelivery(event: .opened, channel: .webhook, target: "ops", idempotencyKey: "1/1/webhook/ops")
         try await f.store.openIncident(f.newIncident(at: t0), deliveries: [webhook], audit: nil)
         try await f.store.openIncident(f.newIncident(at: t0 + 30, business: BusinessID("marios")),

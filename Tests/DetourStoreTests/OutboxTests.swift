@@ -7,8 +7,8 @@ import TestKit
 @Suite struct OutboxTests {
     let t0 = StoreFixture.t0
 
-    @Test func claimingLeasesDueDeliveriesOldestFirst() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func claimingLeasesDueDeliveriesOldestFirst(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 3)
         let a = try await f.store.claim(channel: .email, limit: 2, owner: "worker-a", lease: .seconds(30), now: t0)
         #expect(a.map(\.target) == ["customer0@example.com", "customer1@example.com"])
@@ -24,16 +24,16 @@ import TestKit
         #expect(try await f.store.claim(channel: .email, limit: 0, owner: "worker-c", lease: .seconds(30), now: t0).isEmpty)
     }
 
-    @Test func deliveriesAreNotClaimedBeforeTheyAreDue() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func deliveriesAreNotClaimedBeforeTheyAreDue(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 1, at: t0)
         #expect(try await f.store.claim(channel: .email, limit: 1, owner: "w", lease: .seconds(30),
                                         now: t0.addingTimeInterval(-1)).isEmpty)
         #expect(try await f.store.claim(channel: .email, limit: 1, owner: "w", lease: .seconds(30), now: t0).count == 1)
     }
 
-    @Test func anExpiredLeaseIsClaimedAgainWithOneMoreAttempt() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func anExpiredLeaseIsClaimedAgainWithOneMoreAttempt(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 1)
         let first = try await f.store.claim(channel: .email, limit: 1, owner: "a", lease: .seconds(30), now: t0)
         #expect(try await f.store.claim(channel: .email, limit: 1, owner: "b", lease: .seconds(30),
@@ -45,8 +45,8 @@ import TestKit
         #expect(again.first?.leaseExpiresAt == t0.addingTimeInterval(61))
     }
 
-    @Test func completingWithAStolenLeaseChangesNothing() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func completingWithAStolenLeaseChangesNothing(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 1)
         let id = try #require(try await f.store.claim(channel: .email, limit: 1, owner: "a", lease: .seconds(30), now: t0).first?.id)
         _ = try await f.store.claim(channel: .email, limit: 1, owner: "b", lease: .seconds(30), now: t0.addingTimeInterval(31))
@@ -63,8 +63,8 @@ import TestKit
         #expect(try await f.store.complete(999, owner: "b", outcome: .dead(error: "x"), now: sentAt) == false)
     }
 
-    @Test func aRetryWaitsForItsTimeAndKeepsTheError() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func aRetryWaitsForItsTimeAndKeepsTheError(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 1)
         let id = try #require(try await f.store.claim(channel: .email, limit: 1, owner: "a", lease: .seconds(30), now: t0).first?.id)
         let retryAt = t0.addingTimeInterval(120)
@@ -77,8 +77,8 @@ import TestKit
         #expect(again.first?.attempts == 2 && again.first?.lastError == "421 try later")
     }
 
-    @Test func releasingLeasesQueuesTheDeliveriesAgainWithTheirAttempts() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func releasingLeasesQueuesTheDeliveriesAgainWithTheirAttempts(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 3)
         _ = try await f.store.claim(channel: .email, limit: 2, owner: "dead-worker", lease: .seconds(300), now: t0)
         _ = try await f.store.claim(channel: .email, limit: 1, owner: "live-worker", lease: .seconds(300), now: t0)
@@ -92,8 +92,8 @@ import TestKit
         #expect(try await f.store.claim(channel: .email, limit: 5, owner: "w", lease: .seconds(30), now: later).count == 2)
     }
 
-    @Test func renewingALeaseKeepsOtherClaimersAway() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func renewingALeaseKeepsOtherClaimersAway(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 2)
         let leased = try await f.store.claim(channel: .email, limit: 2, owner: "a", lease: .seconds(30), now: t0)
         try await f.store.renewLeases([leased[0].id], owner: "a", until: t0.addingTimeInterval(90))
@@ -103,8 +103,8 @@ import TestKit
         #expect(stolen.map(\.id) == [leased[1].id])
     }
 
-    @Test func deadDeliveriesAreRequeuedWithTheirErrorAndAnAuditEntry() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func deadDeliveriesAreRequeuedWithTheirErrorAndAnAuditEntry(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 3)
         let leased = try await f.store.claim(channel: .email, limit: 3, owner: "a", lease: .seconds(30), now: t0)
         _ = try await f.store.complete(leased[0].id, owner: "a", outcome: .dead(error: "550 mailbox unavailable"), now: t0)
@@ -124,8 +124,8 @@ import TestKit
         #expect(try await f.store.deliveries(DeliveryFilter(state: .sent)).count == 1)
     }
 
-    @Test func requeueByIdTakesFailedAndDeadOnesOnly() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func requeueByIdTakesFailedAndDeadOnesOnly(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.open(emails: 4)
         let leased = try await f.store.claim(channel: .email, limit: 3, owner: "a", lease: .seconds(30), now: t0)
         _ = try await f.store.complete(leased[0].id, owner: "a", outcome: .retry(error: "421", retryAt: t0.addingTimeInterval(600)), now: t0)
@@ -136,8 +136,8 @@ import TestKit
         #expect(depth == [.queued: 3, .sending: 1, .sent: 0, .failed: 0, .dead: 0])
     }
 
-    @Test func queueDepthNamesEveryState() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func queueDepthNamesEveryState(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         #expect(try await f.store.queueDepth() == [.queued: 0, .sending: 0, .sent: 0, .failed: 0, .dead: 0])
         try await f.open(emails: 5)
         let leased = try await f.store.claim(channel: .email, limit: 4, owner: "a", lease: .seconds(30), now: t0)
@@ -147,8 +147,8 @@ import TestKit
         #expect(try await f.store.queueDepth() == [.queued: 1, .sending: 1, .sent: 1, .failed: 1, .dead: 1])
     }
 
-    @Test func deliveriesAreListedNewestFirstAndFiltered() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func deliveriesAreListedNewestFirstAndFiltered(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let incident = try await f.store.openIncident(f.newIncident(), deliveries: StoreFixture.emails(3) + [
             NewDelivery(event: .opened, channel: .webhook, target: "slack", idempotencyKey: "1/1/webhook/slack"),
         ], audit: nil)

@@ -8,8 +8,8 @@ import TestKit
 @Suite struct RecordsTests {
     let t0 = StoreFixture.t0
 
-    @Test func theAuditLogIsAppendOnlyAndNewestFirst() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func theAuditLogIsAppendOnlyAndNewestFirst(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.store.appendAudit(f.audit("policy.loaded"))
         try await f.store.appendAudit(AuditEntry(at: t0, actor: "reload", action: "policy.changed", business: nil,
                                                  incident: nil, detail: "3 policies"))
@@ -19,16 +19,14 @@ import TestKit
         #expect(try await f.store.audit(business: nil, limit: 1).map(\.action) == ["hold.set"])
 
         for sql in ["UPDATE audit SET detail = 'nothing happened'", "DELETE FROM audit"] {
-            let error = await #expect(throws: DatabaseError.self) {
-                try await f.store.pool.write { try $0.execute(sql: sql) }
-            }
-            #expect(error?.message?.contains("append-only") == true)
+            let error = await #expect(throws: (any Error).self) { try await f.execute(sql: sql) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("append-only"))
         }
         #expect(try await f.store.audit(business: nil, limit: 10).count == 3)
     }
 
-    @Test func unsubscribesIgnoreTheCaseOfTheAddress() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func unsubscribesIgnoreTheCaseOfTheAddress(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         try await f.store.unsubscribe(business: f.business, email: "Alice@Example.COM", at: t0)
         try await f.store.unsubscribe(business: f.business, email: "alice@example.com", at: t0.addingTimeInterval(5))
         try await f.store.unsubscribe(business: BusinessID("tonys"), email: "bob@example.com", at: t0)
@@ -36,8 +34,8 @@ import TestKit
         #expect(try await f.store.unsubscribed(business: BusinessID("nobody")).isEmpty)
     }
 
-    @Test func settingAnOverrideReplacesTheOneOfTheSameKind() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func settingAnOverrideReplacesTheOneOfTheSameKind(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let hold = OverrideRecord(business: f.business, kind: .hold, platforms: [], reason: "maintenance",
                                   setBy: "uid 1000 (alice)", setAt: t0, expiresAt: t0.addingTimeInterval(3600))
         try await f.store.setOverride(hold, audit: f.audit("hold.set"))
@@ -57,8 +55,8 @@ import TestKit
             == ["hold.release", "failover.start", "hold.set", "hold.set"])
     }
 
-    @Test func statusTransitionsRoundTripNewestFirst() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func statusTransitionsRoundTripNewestFirst(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let transitions = [
             StatusTransition(platform: .facebook, from: .operational, to: .down, reason: "DNS: NXDOMAIN", at: t0),
             StatusTransition(platform: .instagram, from: .operational, to: .degraded, reason: "HTTP 503",
@@ -73,8 +71,8 @@ import TestKit
         #expect(try await f.store.recent(platform: nil, limit: 0).isEmpty)
     }
 
-    @Test func datesKeepSubMillisecondPrecision() async throws {
-        let f = try await StoreFixture()
+    @Test(arguments: StoreKind.allCases) func datesKeepSubMillisecondPrecision(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
         let at = Date()
         try await f.store.record(StatusTransition(platform: .threads, from: .unknown, to: .operational, reason: "r", at: at))
         let back = try #require(try await f.store.recent(platform: .threads, limit: 1).first?.at)

@@ -29,7 +29,7 @@ import Glibc
         let f = try await StoreFixture()
         for sql in ["UPDATE install SET install_id = '00000000000000000000000000000000'", "DELETE FROM install",
                     "INSERT INTO install (id, install_id) VALUES (2, '00000000000000000000000000000000')"] {
-            await #expect(throws: DatabaseError.self) { try await f.store.pool.write { try $0.execute(sql: sql) } }
+            await #expect(throws: DatabaseError.self) { try await f.sqlite.pool.write { try $0.execute(sql: sql) } }
         }
         #expect(try SQLiteStore(path: f.path).installID == f.store.installID)
     }

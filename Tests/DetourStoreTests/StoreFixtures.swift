@@ -1,24 +1,53 @@
 import DetourCore
-import DetourStore
+@testable import DetourStore
 import Foundation
 import Testing
 import TestKit
 
-/// A store on a fresh file in its own temp directory, with one business and its policy version.
+/// The two stores, for the tests of the `Store` contract: each such test runs on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A store on a fresh file in its own temp directory (SQLite), or in a fresh database on the test
+/// PostgreSQL server, with one business and its policy version.
 struct StoreFixture {
     let dir: TempDir
-    let store: SQLiteStore
-    var path: String { store.path }
+    let kind: StoreKind
+    let store: any Store
+    /// The PostgreSQL database's URL (nil for SQLite).
+    let databaseURL: String?
+    /// The SQLite store, for tests of the state file itself.
+    var sqlite: SQLiteStore { store as! SQLiteStore }
+    var path: String { sqlite.path }
     /// Whole milliseconds, so dates compare exactly after a round trip.
     static let t0 = Date(timeIntervalSince1970: 1_750_000_000.125)
     let business = BusinessID("rosies")
     let policyVersion: Int64
 
-    init() async throws {
+    init(_ kind: StoreKind = .sqlite) async throws {
         dir = try TempDir("detour-store")
-        store = try SQLiteStore(path: dir.file("state.sqlite"))
+        self.kind = kind
+        switch kind {
+        case .sqlite:
+            store = try SQLiteStore(path: dir.file("state.sqlite"))
+            databaseURL = nil
+        case .postgres:
+            let url = try PostgresTestServer.freshDatabase()
+            store = try await PostgresStore.open(try PostgresLocation(url: url))
+            databaseURL = url
+        }
         policyVersion = try await store.recordPolicyVersion(
             PolicyVersion(business: business, file: "policies/rosies.yaml", contentHash: "abc123", loadedAt: Self.t0))
+    }
+
+    /// Runs `sql` on the store's database behind its back (to show what the schema refuses).
+    func execute(sql: String) async throws {
+        switch kind {
+        case .sqlite: try await sqlite.pool.write { try $0.execute(sql: sql) }
+        case .postgres: try PostgresTestServer.psql(databaseURL!, sql)
+        }
     }
 
     func newIncident(at: Date = t0, business: BusinessID? = nil) -> NewIncident {

@@ -8,11 +8,11 @@ import TestKit
 @Suite struct StoreOpeningTests {
     @Test func aFreshFileIsMigratedInWALModeWithForeignKeys() async throws {
         let f = try await StoreFixture()
-        let tables = try await f.store.pool.read { db in
+        let tables = try await f.sqlite.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(tables == ["audit", "deliveries", "incidents", "install", "overrides", "policy_versions", "status_transitions", "unsubscribes"])
-        let (journal, foreignKeys) = try await f.store.pool.read { db in
+        let (journal, foreignKeys) = try await f.sqlite.pool.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
         }
         #expect(journal == "wal")
@@ -23,7 +23,7 @@ import TestKit
         let f = try await StoreFixture()
         let open = try await f.open(emails: 1)
         await #expect(throws: DatabaseError.self) {
-            try await f.store.pool.write { db in
+            try await f.sqlite.pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO incidents (business, origin, opened_by, reason, platforms, policy_version, state, opened_at, event_sequence)
                     VALUES (?, 'probes', 'probes', 'again', '[]', ?, 'open', 0, 1)
@@ -31,7 +31,7 @@ import TestKit
             }
         }
         await #expect(throws: DatabaseError.self) {
-            try await f.store.pool.write { db in
+            try await f.sqlite.pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO deliveries (incident, business, event, event_sequence, channel, target, idempotency_key,
                                             state, created_at, next_attempt_at)

@@ -1,0 +1,152 @@
+import DetourCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The `Store` in a PostgreSQL database, shared by every Detour node of a cluster.
+///
+/// The same contract as `SQLiteStore`: an incident event, its deliveries and its audit entry in one
+/// transaction; claims that skip rows another node holds (`FOR UPDATE SKIP LOCKED`); outcomes
+/// written only by the lease holder; one open incident per business and an append-only audit log,
+/// both enforced by the schema (`PostgresSchema`). Dates are stored as seconds since 1970
+/// (`double precision`), platform lists as JSON text, as in the SQLite file, so a state file copies
+/// over as it is.
+///
+/// Errors are `StoreError`s naming the database by its URL without secrets: `.unavailable` when
+/// PostgreSQL cannot be reached or refuses, `.conflict` when a change contradicts what is stored,
+/// `.notFound` when the row asked for does not exist.
+public final class PostgresStore: Store {
+    public let location: PostgresLocation
+    public let installID: String
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger: Logger
+
+    /// Connects (the pool opens up to `maxConnections`), creates or migrates the schema under an
+    /// advisory lock (so two nodes starting together cannot race), and reads the install id.
+    public static func open(_ location: PostgresLocation, maxConnections: Int = 8,
+                            logger: Logger = Logger(label: "detour.store.postgres")) async throws -> PostgresStore {
+        // The pool's own chatter (a lease asked for before `run` starts, reconnections) only when it is an error.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try configuration(location, maxConnections: maxConnections),
+                                    backgroundLogger: background)
+        let runner = Task { await client.run() }
+        do {
+            let id = try await PostgresSchema.migrate(client, location: location, logger: logger)
+            return PostgresStore(location: location, installID: id, client: client, runner: runner, logger: logger)
+        } catch {
+            runner.cancel()
+            throw Self.mapped(error, "opening the store", location)
+        }
+    }
+
+    private init(location: PostgresLocation, installID: String, client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+        self.location = location; self.installID = installID; self.client = client; self.runner = runner; self.logger = logger
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes every connection.
+    public func close() {
+        runner.cancel()
+    }
+
+    static func configuration(_ location: PostgresLocation, maxConnections: Int) throws -> PostgresClient.Configuration {
+        var config: PostgresClient.Configuration
+        switch location.endpoint {
+        case .tcp(let host, let port):
+            let tls: PostgresClient.Configuration.TLS
+            switch location.tls {
+            case .disable: tls = .disable
+            case .require:
+                var t = TLSConfiguration.makeClientConfiguration()
+                t.certificateVerification = .none
+                tls = .require(t)
+            case .verifyCA:
+                var t = TLSConfiguration.makeClientConfiguration()
+                t.certificateVerification = .noHostnameVerification
+                tls = .require(t)
+            case .verifyFull:
+                tls = .require(TLSConfiguration.makeClientConfiguration())
+            }
+            config = .init(host: host, port: port, username: location.user, password: location.password,
+                           database: location.database, tls: tls)
+        case .unixSocket(let directory, let port):
+            config = .init(unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: location.user,
+                           password: location.password, database: location.database)
+        }
+        config.options.maximumConnections = max(1, maxConnections)
+        config.options.connectTimeout = .seconds(10)
+        return config
+    }
+
+    // MARK: Access
+
+    /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when
+    /// it throws. Errors become `StoreError`s.
+    @discardableResult
+    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.mapped(error, what, location)
+        }
+    }
+
+    /// Runs one statement outside a transaction and returns its rows.
+    func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        do {
+            return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw Self.mapped(error, what, location)
+        }
+    }
+
+    static func mapped(_ error: any Error, _ what: String, _ location: PostgresLocation) -> any Error {
+        switch error {
+        case is StoreError, is CancellationError:
+            return error
+        case let pg as PSQLError:
+            if let state = pg.serverInfo?[.sqlState] {
+                let message = pg.serverInfo?[.message] ?? "error \(state)"
+                // 23xxx: integrity constraint violations (unique, check, foreign key); P0001: a trigger's RAISE.
+                if state.hasPrefix("23") || state == "P0001" {
+                    return StoreError(.conflict, "\(what): \(message)")
+                }
+                return StoreError(.unavailable, "\(what) in \(location): PostgreSQL said \(message) (\(state))")
+            }
+            return StoreError(.unavailable, "\(what) in \(location): \(describe(pg))")
+        default:
+            return StoreError(.unavailable, "\(what) in \(location): \(error)")
+        }
+    }
+
+    /// A client-side failure in words (PSQLError's own description is deliberately vague).
+    private static func describe(_ error: PSQLError) -> String {
+        switch error.code {
+        case .connectionError: "cannot connect" + (error.underlying.map { ": \($0)" } ?? "")
+        case .serverClosedConnection: "the server closed the connection"
+        case .poolClosed: "the store is closed"
+        case .authMechanismRequiresPassword: "the server wants a password and none is configured"
+        case .sslUnsupported: "the server does not offer TLS (sslmode=disable turns TLS off)"
+        default: "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+    }
+}
+
+extension Date {
+    /// This date as stored: seconds since 1970.
+    var pgValue: Double { timeIntervalSince1970 }
+    init(pgValue: Double) { self.init(timeIntervalSince1970: pgValue) }
+}
