@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Detour needs to build and test on a fresh Debian machine, skipping what is already there:
-# the C libraries (libcurl, SQLite) from apt, and a Python venv (.venv) with the local test servers' packages.
+# the C libraries (libcurl, SQLite), promtool and PostgreSQL from apt, and a Python venv (.venv) with the
+# local test servers' packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ for pkg in libcurl4-openssl-dev libsqlite3-dev pkg-config; do
 done
 # promtool (from Debian's prometheus) checks the daemon's /metrics in the suite.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# The PostgreSQL store's tests run against a throwaway server (scripts/postgres-test-server.sh).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt-get"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

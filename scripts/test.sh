@@ -6,7 +6,13 @@ bash scripts/setup.sh
 export DETOUR_TEST_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# A throwaway PostgreSQL server for the PostgreSQL store's tests, stopped (and its directory
+# removed) at the end, however the run ends.
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/detour-test-pg.XXXXXX")
+trap 'rm -f "$log"; bash scripts/postgres-test-server.sh stop "$pg_dir"' EXIT
+DETOUR_TEST_POSTGRES_URL=$(bash scripts/postgres-test-server.sh start "$pg_dir")
+export DETOUR_TEST_POSTGRES_URL
+echo "test.sh: PostgreSQL for the tests at $DETOUR_TEST_POSTGRES_URL"
 set +e
 # Serially: on 2 cores, parallel tests that wait on subprocesses starve Swift's cooperative pool and
 # turn probe timeouts into flakes. The whole suite takes under a minute this way.

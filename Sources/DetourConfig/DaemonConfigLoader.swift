@@ -27,7 +27,8 @@ struct DaemonConfigLoader {
         let dir = (path as NSString).deletingLastPathComponent
         let secrets = SecretReader(environment: environment, baseDir: dir)
 
-        let state = root.optional("state")?.singleLine().map { resolve($0, relativeTo: dir) }
+        let (configuredState, statePassword) = stateSetting(root.optional("state"), secrets, dir)
+        let state = configuredState
             ?? environment["STATE_DIRECTORY"].map { ($0 as NSString).appendingPathComponent("detour.sqlite") }
             ?? Self.defaultStatePath
         let policies = resolve(root.optional("policies")?.singleLine() ?? "policies", relativeTo: dir)
@@ -138,8 +139,52 @@ struct DaemonConfigLoader {
         }
         root.finish()
 
-        return DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,
-                            health: health, controls: controls, platforms: platforms, webhooks: webhooks, delivery: delivery)
+        var config = DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,
+                                  health: health, controls: controls, platforms: platforms, webhooks: webhooks, delivery: delivery)
+        config.statePassword = statePassword
+        return config
+    }
+
+    /// `state:` is an SQLite file (a path), or a PostgreSQL URL, or a mapping with the URL under
+    /// `url` and its password under `password` / `password_file` (never in the URL).
+    private func stateSetting(_ node: YNode?, _ secrets: SecretReader, _ dir: String) -> (String?, Secret?) {
+        guard let node else { return (nil, nil) }
+        let urlHint = "state: postgres://detour@db.example:5432/detour?sslmode=verify-full"
+        if node.isMapping {
+            guard let m = node.mapping() else { return (nil, nil) }
+            let v = m.required("url", hint: urlHint)
+            let password = secrets.read(m, "password", inlineWarning: "the PostgreSQL password is written in the configuration file")
+            m.finish()
+            guard let v, let url = v.singleLine() else { return (nil, nil) }
+            guard Self.isPostgresURL(url) else {
+                v.error("\"\(URLCheck.redact(url))\" is not a postgres:// URL", hint: "a mapping under state is for PostgreSQL; for an SQLite file write state: PATH")
+                return (nil, nil)
+            }
+            return checkPostgresURL(url, v) ? (url, password) : (nil, nil)
+        }
+        guard let text = node.singleLine() else { return (nil, nil) }
+        if Self.isPostgresURL(text) { return checkPostgresURL(text, node) ? (text, nil) : (nil, nil) }
+        return (resolve(text, relativeTo: dir), nil)
+    }
+
+    static func isPostgresURL(_ text: String) -> Bool { text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") }
+
+    /// The parts a PostgreSQL URL must have, checked here so the error points at the line; the store
+    /// checks the rest (sslmode, host=) when it connects.
+    private func checkPostgresURL(_ text: String, _ node: YNode) -> Bool {
+        guard let c = URLComponents(string: text) else {
+            node.error("\"\(URLCheck.redact(text))\" is not a URL", hint: "state: postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full")
+            return false
+        }
+        if c.password != nil {
+            node.error("the PostgreSQL URL has a password in it", hint: "remove it from the URL and write state: {url: …, password_file: PATH}")
+            return false
+        }
+        if (c.user ?? "").isEmpty || c.path.count < 2 {
+            node.error("the PostgreSQL URL must name a user and a database", hint: "state: postgres://USER@HOST:PORT/DATABASE")
+            return false
+        }
+        return true
     }
 
     private func smtpServer(_ name: String, _ node: YNode, _ secrets: SecretReader, _ dir: String) -> SMTPServer? {

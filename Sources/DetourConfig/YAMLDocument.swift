@@ -99,6 +99,12 @@ struct YNode {
         }
     }
 
+    /// Whether the node is a mapping (for keys that take a value or a mapping).
+    var isMapping: Bool {
+        if case .mapping = node { return true }
+        return false
+    }
+
     var isNull: Bool {
         if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
         return false

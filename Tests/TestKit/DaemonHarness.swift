@@ -36,6 +36,8 @@ public final class DaemonHarness: @unchecked Sendable {
         public var webhookFormat = "standard"
         public var initialBackoff = "200ms"
         public var maxAttempts = 10
+        /// What `state:` says: the SQLite file by default, or a `postgres://` URL.
+        public var state = "state/detour.sqlite"
         public init() {}
     }
 
@@ -80,7 +82,7 @@ public final class DaemonHarness: @unchecked Sendable {
     public func writeConfig() throws {
         let o = options
         try dir.write("detour.yaml", """
-        state: state/detour.sqlite
+        state: \(o.state)
         policies: policies
         http:
           listen: 127.0.0.1:\(httpPort)

@@ -2,8 +2,10 @@
 public struct DaemonConfig: Sendable, Codable {
     /// The file this came from.
     public var file: String
-    /// SQLite state database.
+    /// Where the state is kept: an SQLite file's path, or a `postgres://` URL (without a password).
     public var statePath: String
+    /// The PostgreSQL password, when `state` is a URL that needs one.
+    public var statePassword: Secret?
     /// Directory holding one policy file per business.
     public var policiesDir: String
     public var http: HTTPListener

@@ -33,21 +33,33 @@ public struct DaemonApp: Sendable {
     public func run() async throws {
         let daemon = config.daemon
         let startedAt = Date()
-        let store: SQLiteStore
-        do { store = try SQLiteStore(path: daemon.statePath) } catch {
-            // The store's error names the file, what is wrong and what to do; only where `state:` is set is added.
-            throw DaemonStartError(message: "\(error)", hint: "`state:` is set in \(configPath); under systemd, StateDirectory=detour gives the daemon a directory of its own")
+        let store: any Store
+        let key: [UInt8]
+        if PostgresLocation.isURL(daemon.statePath) {
+            // PostgreSQL: the unsubscribe key is shared through the database, so every node signs alike.
+            do {
+                let location = try PostgresLocation(url: daemon.statePath, password: daemon.statePassword?.reveal())
+                let postgres = try await PostgresStore.open(location, logger: logger)
+                key = try await postgres.sharedKey("unsubscribe", length: UnsubscribeLinks.keyLength)
+                store = postgres
+            } catch {
+                throw DaemonStartError(message: "\(error)", hint: "`state:` is set in \(configPath); check the server, the URL's user, database and sslmode, and the password")
+            }
+        } else {
+            do { store = try SQLiteStore(path: daemon.statePath) } catch {
+                // The store's error names the file, what is wrong and what to do; only where `state:` is set is added.
+                throw DaemonStartError(message: "\(error)", hint: "`state:` is set in \(configPath); under systemd, StateDirectory=detour gives the daemon a directory of its own")
+            }
+            let keyPath = ((daemon.statePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("unsubscribe.key")
+            do { key = try UnsubscribeLinks.loadOrCreateKey(at: keyPath) } catch {
+                throw DaemonStartError(message: "\(error)", hint: "the directory of `state:` must be writable by the daemon")
+            }
         }
         let host = ProcessInfo.processInfo.hostName
         let pid = getpid()
         let owner = "\(host)/\(pid)/\(Int(startedAt.timeIntervalSince1970))"
         try await takeOverDeadPredecessors(store: store, host: host)
 
-        let keyPath = ((daemon.statePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("unsubscribe.key")
-        let key: [UInt8]
-        do { key = try UnsubscribeLinks.loadOrCreateKey(at: keyPath) } catch {
-            throw DaemonStartError(message: "\(error)", hint: "the directory of `state:` must be writable by the daemon")
-        }
         let links = UnsubscribeLinks(publicURL: daemon.http.publicURL, key: key)
         let http = CurlHTTPClient(logger: logger)
         defer { http.shutdown() }

@@ -87,6 +87,11 @@ enum PostgresSchema {
         CREATE TRIGGER install_refuses_change BEFORE UPDATE OR DELETE ON install
             FOR EACH ROW EXECUTE FUNCTION detour_refuse_change('the install id never changes');
 
+        CREATE TABLE shared_keys (
+            name text PRIMARY KEY,
+            key bytea NOT NULL
+        );
+
         CREATE TABLE policy_versions (
             id bigserial PRIMARY KEY,
             business text NOT NULL,

@@ -5,6 +5,20 @@ import PostgresNIO
 // MARK: Overrides, unsubscribes, audit, status transitions
 
 extension PostgresStore {
+    /// The key named `name`, the same for every node: made at random (`length` bytes) by the first
+    /// node that asks, read by the others. The unsubscribe links' signing key lives here, so a link
+    /// made on one node verifies on every other.
+    public func sharedKey(_ name: String, length: Int) async throws -> [UInt8] {
+        var random = SystemRandomNumberGenerator()
+        let fresh = Data((0..<length).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+        return try await write("reading the \(name) key") { c in
+            try await c.query("INSERT INTO shared_keys (name, key) VALUES (\(name), \(fresh)) ON CONFLICT (name) DO NOTHING",
+                              logger: logger)
+            let rows = try await c.query("SELECT key FROM shared_keys WHERE name = \(name)", logger: logger).collect()
+            return [UInt8](try rows[0].decode(Data.self))
+        }
+    }
+
     /// By business, then kind.
     public func overrides() async throws -> [OverrideRecord] {
         try await rows("listing overrides", "SELECT \(unescaped: PostgresRows.overrideColumns) FROM overrides ORDER BY business, kind")

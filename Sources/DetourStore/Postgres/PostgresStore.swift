@@ -24,7 +24,10 @@ public final class PostgresStore: Store {
 
     /// Connects (the pool opens up to `maxConnections`), creates or migrates the schema under an
     /// advisory lock (so two nodes starting together cannot race), and reads the install id.
-    public static func open(_ location: PostgresLocation, maxConnections: Int = 8,
+    ///
+    /// The pool keeps retrying a server it cannot reach; opening gives up after `connectLimit` and
+    /// says so, so a daemon pointed at the wrong place stops at start with a clear error.
+    public static func open(_ location: PostgresLocation, maxConnections: Int = 8, connectLimit: Duration = .seconds(15),
                             logger: Logger = Logger(label: "detour.store.postgres")) async throws -> PostgresStore {
         // The pool's own chatter (a lease asked for before `run` starts, reconnections) only when it is an error.
         var background = logger
@@ -33,7 +36,17 @@ public final class PostgresStore: Store {
                                     backgroundLogger: background)
         let runner = Task { await client.run() }
         do {
-            let id = try await PostgresSchema.migrate(client, location: location, logger: logger)
+            let id = try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask { try await PostgresSchema.migrate(client, location: location, logger: logger) }
+                group.addTask { try await Task.sleep(for: connectLimit); return nil }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let id = first else {
+                    throw StoreError(.unavailable, "cannot connect to \(location) within \(connectLimit.components.seconds) s: "
+                                     + "is the server running, does it accept connections from this host, and are the user, "
+                                     + "password and sslmode right?")
+                }
+                return id
+            }
             return PostgresStore(location: location, installID: id, client: client, runner: runner, logger: logger)
         } catch {
             runner.cancel()
