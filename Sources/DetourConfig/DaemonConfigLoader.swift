@@ -137,11 +137,26 @@ struct DaemonConfigLoader {
                 if let p = platform(PlatformID(name), value, base: platforms[PlatformID(name)], health: health) { platforms[p.id] = p }
             }
         }
+        var node = NodeSettings()
+        if let m = root.optional("node")?.mapping() {
+            if let v = m.optional("name"), let name = v.singleLine() {
+                if name.isEmpty || name.utf8.count > 64 || name.contains("/") || name.contains(where: \.isWhitespace) {
+                    v.error("\"\(name.prefix(70))\" is not a node name", hint: "one word of at most 64 characters, without / (the host name by default)")
+                } else {
+                    node.name = name
+                }
+            }
+            if let v = m.optional("leader_lease"), let lease = v.duration(min: .seconds(3)) {
+                node.leaderLease = lease
+            }
+            m.finish()
+        }
         root.finish()
 
         var config = DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,
                                   health: health, controls: controls, platforms: platforms, webhooks: webhooks, delivery: delivery)
         config.statePassword = statePassword
+        config.node = node
         return config
     }
 

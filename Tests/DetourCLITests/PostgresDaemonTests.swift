@@ -56,4 +56,48 @@ import TestKit
         #expect(run.stderr.contains("cannot connect"), "\(run.stderr)")
         #expect(!run.stderr.contains("pw-canary-77"))
     }
+
+    /// Two daemons on one database: one leads and decides, both deliver, each customer gets each
+    /// email once; an operator's change on the follower is refused with the leader's name; when the
+    /// leader is killed, the other takes over and sends the all-clear.
+    @Test func twoNodesOnOneDatabaseShareTheWorkAndTheSurvivorTakesOver() throws {
+        let url = try PostgresTestServer.freshDatabase()
+        func node(_ name: String) throws -> DaemonHarness {
+            var options = DaemonHarness.Options()
+            options.state = url
+            options.extraConfig = "node:\n  name: \(name)\n  leader_lease: 3s"
+            return try DaemonHarness(options)
+        }
+        let a = try node("node-a"), b = try node("node-b")
+        try a.start()
+        defer { a.stop() }
+        try b.start()
+        defer { b.stop() }
+        func leader() -> String { (try? PostgresTestServer.psql(url, "SELECT node || ' ' || term FROM leader")) ?? "" }
+        #expect(a.wait(15) { ["node-a 1", "node-b 1"].contains(leader()) }, "no leader; a:\n\(a.log().suffix(2000))")
+        let leading = leader().hasPrefix("node-a") ? a : b
+        let following = leading === a ? b : a
+        let followerName = leading === a ? "node-b" : "node-a"
+        let leaderName = leading === a ? "node-a" : "node-b"
+
+        let refused = try following.cli(["failover", "start", "--business", "shop", "--reason", "from the follower"])
+        #expect(refused.status != 0 && refused.stderr.contains("does not lead") && refused.stderr.contains(leaderName), "\(refused.stderr)")
+
+        try a.platformDown()
+        try b.platformDown()
+        func emails() -> [String] { (a.emails() + b.emails()).flatMap(\.to) }
+        #expect(a.wait(30) { emails().count >= 3 }, "no failover; leader log:\n\(leading.log().suffix(3000))")
+        Thread.sleep(forTimeInterval: 2)
+        #expect(emails().sorted() == ["customer1@example.test", "customer2@example.test", "customer3@example.test"])
+        #expect(try PostgresTestServer.psql(url, "SELECT count(*) FROM incidents") == "1")
+
+        // The leader dies; the follower takes the lease (term 2) and, the platform being back, resolves.
+        _ = leading.stop(SIGKILL)
+        #expect(following.wait(15) { leader() == "\(followerName) 2" }, "no takeover; log:\n\(following.log().suffix(3000))")
+        try following.platformUp()
+        #expect(following.wait(30) { (try? PostgresTestServer.psql(url, "SELECT state FROM incidents")) == "resolved" },
+                "no all-clear; log:\n\(following.log().suffix(3000))")
+        #expect(following.wait(20) { emails().count >= 6 })
+        #expect(emails().count == 6, "one outage email and one all-clear per customer")
+    }
 }

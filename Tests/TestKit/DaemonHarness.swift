@@ -38,6 +38,8 @@ public final class DaemonHarness: @unchecked Sendable {
         public var maxAttempts = 10
         /// What `state:` says: the SQLite file by default, or a `postgres://` URL.
         public var state = "state/detour.sqlite"
+        /// More top-level keys for `detour.yaml` (YAML lines, e.g. a `node:` section).
+        public var extraConfig = ""
         public init() {}
     }
 
@@ -125,6 +127,7 @@ public final class DaemonHarness: @unchecked Sendable {
             probes:
               - http: \(platform.baseURL)/health
                 expect_status: [200]
+        \(o.extraConfig)
         """)
         try writePolicy()
         var csv = "email,name,locale\n"

@@ -6,6 +6,8 @@ public struct DaemonConfig: Sendable, Codable {
     public var statePath: String
     /// The PostgreSQL password, when `state` is a URL that needs one.
     public var statePassword: Secret?
+    /// This daemon as a node of a cluster (several daemons on one PostgreSQL database).
+    public var node = NodeSettings()
     /// Directory holding one policy file per business.
     public var policiesDir: String
     public var http: HTTPListener
@@ -106,4 +108,15 @@ public struct DeliverySettings: Sendable, Hashable, Codable {
         self.maxBackoff = maxBackoff; self.lease = lease; self.emailConcurrency = emailConcurrency
         self.webhookConcurrency = webhookConcurrency
     }
+}
+
+/// `node:` in `detour.yaml`: how this daemon takes part in a cluster (several daemons on one
+/// PostgreSQL database). Ignored on SQLite, where one daemon always decides.
+public struct NodeSettings: Sendable, Codable, Hashable {
+    /// The node's name, unique in the cluster (leases, the audit log, `detour status`); the host name by default.
+    public var name: String?
+    /// How long the leader lease lasts; the leader renews it every third of it, and another node takes
+    /// over within about two of them after the leader stops.
+    public var leaderLease: TimeSpan = .seconds(15)
+    public init() {}
 }

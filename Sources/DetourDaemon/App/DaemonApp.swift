@@ -68,6 +68,8 @@ public struct DaemonApp: Sendable {
         options.tickInterval = tickInterval
         options.stallLimit = stallLimit
         options.outboxGaugeInterval = outboxGaugeInterval
+        options.node = daemon.node.name ?? host
+        options.leaderLease = daemon.node.leaderLease.duration
         let core = try await DaemonCore.assemble(config: config, store: store, links: links, http: http, options: options,
                                                  notifier: notifier, startTime: startedAt, logger: logger)
         let (coordinator, metrics, heartbeats) = (core.coordinator, core.metrics, core.heartbeats)

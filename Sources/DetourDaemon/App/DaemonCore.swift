@@ -41,6 +41,10 @@ public struct DaemonCore: Sendable {
         /// How long idle delivery workers wait before looking for due retries.
         public var idlePoll: Duration = .milliseconds(500)
         public var retry: RetryPolicy?
+        /// This node's name on a cluster (PostgreSQL); the host name by default.
+        public var node: String = ProcessInfo.processInfo.hostName
+        /// How long the leader lease lasts on a cluster; it is renewed every third of it.
+        public var leaderLease: Duration = .seconds(15)
         public init(owner: String) { self.owner = owner }
     }
 
@@ -63,10 +67,20 @@ public struct DaemonCore: Sendable {
                                       now: now)
         let coordinator = try await FailoverCoordinator(config: config, store: store, metrics: metrics, desk: desk, logger: logger,
                                                         now: now, wakeWorkers: { wake.signal() })
-        try await coordinator.recover()
+        var clusterServices: [any Service] = []
+        if let postgres = store as? PostgresStore {
+            // A cluster node decides nothing until it holds the leader lease; until then its incident
+            // writes are refused (term 0 never leads).
+            postgres.fence(with: LeaderLease(node: options.node, term: 0, expiresAt: .distantPast))
+            await coordinator.startFollowing()
+            clusterServices.append(LeadershipService(store: postgres, coordinator: coordinator, node: options.node,
+                                                     lease: options.leaderLease, clock: clock, now: now, logger: logger))
+        } else {
+            try await coordinator.recover()
+        }
         // Banners: the HTTP endpoints and the files show what the store says.
         await desk.prepareBanners()
-        let services: [any Service] = [
+        let services: [any Service] = clusterServices + [
             EngineService(coordinator: coordinator, notifier: notifier, interval: options.tickInterval, clock: clock,
                           heartbeats: heartbeats, stallLimit: options.stallLimit),
             DeliveryWorkers(desk: desk, store: store, settings: daemon.delivery, owner: options.owner, wake: wake,

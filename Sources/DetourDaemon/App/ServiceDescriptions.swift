@@ -6,6 +6,7 @@
 extension HTTPListenerService: CustomStringConvertible { public var description: String { "HTTPListenerService" } }
 extension ProbeService: CustomStringConvertible { var description: String { "ProbeService" } }
 extension EngineService: CustomStringConvertible { var description: String { "EngineService" } }
+extension LeadershipService: CustomStringConvertible { var description: String { "LeadershipService" } }
 extension DeliveryWorkers: CustomStringConvertible { public var description: String { "DeliveryWorkers" } }
 extension OutboxGauges: CustomStringConvertible { var description: String { "OutboxGauges" } }
 extension ControlServer: CustomStringConvertible { public var description: String { "ControlServer" } }

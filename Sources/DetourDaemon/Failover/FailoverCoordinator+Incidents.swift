@@ -95,6 +95,7 @@ extension FailoverCoordinator {
     /// are not told again; `newIncident` opens a new one regardless.
     public func startFailover(business: BusinessID, platforms: [PlatformID], reason: String, by: String,
                               newIncident: Bool = false) async throws -> String {
+        try requireLeading()
         guard let policy = policies[business] else { throw CommandError.unknownBusiness(business, known: policies.keys.sorted()) }
         let unknown = platforms.filter { config.daemon.platforms[$0] == nil }
         if !unknown.isEmpty {
@@ -145,6 +146,7 @@ extension FailoverCoordinator {
 
     /// `detour failover stop`: resolves the business's open incident and sends the all-clear.
     public func stopFailover(business: BusinessID, by: String) async throws -> String {
+        try requireLeading()
         guard policies[business] != nil || retired[business] != nil else {
             throw CommandError.unknownBusiness(business, known: policies.keys.sorted())
         }
@@ -166,6 +168,7 @@ extension FailoverCoordinator {
 
     /// `detour hold`: no automatic failover for this business until released or `until`.
     public func hold(business: BusinessID, until: Date?, reason: String, by: String) async throws -> String {
+        try requireLeading()
         guard policies[business] != nil else { throw CommandError.unknownBusiness(business, known: policies.keys.sorted()) }
         let at = now()
         let override = OverrideRecord(business: business, kind: .hold, platforms: [], reason: reason, setBy: by, setAt: at, expiresAt: until)
@@ -178,6 +181,7 @@ extension FailoverCoordinator {
 
     /// `detour release`: ends a hold.
     public func release(business: BusinessID, by: String) async throws -> String {
+        try requireLeading()
         let at = now()
         let removed = try await store.clearOverride(business: business, kind: .hold,
                                                     audit: AuditEntry(at: at, actor: by, action: "hold.release", business: business, incident: nil, detail: "released"))

@@ -35,6 +35,10 @@ public actor FailoverCoordinator {
     var lastReload: ReloadReport
     /// Runs reloads one at a time.
     let reloads = OneAtATime()
+    /// Whether this node decides; false on a cluster node that does not hold the leader lease.
+    var isLeading = true
+    /// The node that leads, when known (for messages).
+    var leaderName: String?
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
@@ -119,6 +123,7 @@ public actor FailoverCoordinator {
 
     /// One evaluation of every policy; applies what the engine decides.
     public func tick() async {
+        guard isLeading else { return }
         let at = now()
         let decisions = engine.evaluate(statuses: statuses, overrides: engineOverrides(at: at), now: at)
         for decision in decisions { await apply(decision, at: at) }

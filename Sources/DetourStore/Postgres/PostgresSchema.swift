@@ -92,6 +92,19 @@ enum PostgresSchema {
             key bytea NOT NULL
         );
 
+        CREATE TABLE leader (
+            id integer PRIMARY KEY CHECK (id = 1),
+            node text NOT NULL,
+            term bigint NOT NULL CHECK (term > 0),
+            expires_at double precision NOT NULL
+        );
+
+        CREATE TABLE nodes (
+            name text PRIMARY KEY,
+            started_at double precision NOT NULL,
+            heartbeat_at double precision NOT NULL
+        );
+
         CREATE TABLE policy_versions (
             id bigserial PRIMARY KEY,
             business text NOT NULL,

@@ -39,6 +39,7 @@ extension PostgresStore {
     public func openIncident(_ incident: NewIncident, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
         try await write("opening an incident for \(incident.business)") { c in
+            try await checkFence(c)
             let known = try await c.query("SELECT 1 FROM policy_versions WHERE id = \(incident.policyVersion)", logger: logger).collect()
             guard !known.isEmpty else {
                 throw StoreError(.notFound, "cannot open an incident for \(incident.business): "
@@ -67,6 +68,7 @@ extension PostgresStore {
     public func recordEvent(_ change: IncidentChange, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
         try await write("recording an incident event") { c in
+            try await checkFence(c)
             let id: Int64
             switch change {
             case .reopen(let incident, _, _, _), .resolve(let incident, _, _, _), .takeOver(let incident, _, _):

@@ -2,6 +2,7 @@ import DetourCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The `Store` in a PostgreSQL database, shared by every Detour node of a cluster.
 ///
@@ -21,6 +22,8 @@ public final class PostgresStore: Store {
     let client: PostgresClient
     private let runner: Task<Void, Never>
     let logger: Logger
+    /// The leader lease incident writes must carry (`fence(with:)`); nil writes unfenced.
+    let fenceLease = Mutex<LeaderLease?>(nil)
 
     /// Connects (the pool opens up to `maxConnections`), creates or migrates the schema under an
     /// advisory lock (so two nodes starting together cannot race), and reads the install id.
