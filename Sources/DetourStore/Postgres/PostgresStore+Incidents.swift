@@ -69,49 +69,14 @@ extension PostgresStore {
         -> IncidentRecord {
         try await write("recording an incident event") { c in
             try await checkFence(c)
-            let id: Int64
-            switch change {
-            case .reopen(let incident, _, _, _), .resolve(let incident, _, _, _), .takeOver(let incident, _, _):
-                id = incident
-            }
+            let id = change.incidentID
             let found = try await c.query("SELECT \(unescaped: PostgresRows.incidentColumns) FROM incidents WHERE id = \(id) FOR UPDATE",
                                           logger: logger).collect()
             guard let first = found.first else { throw StoreError(.notFound, "incident #\(id) does not exist") }
-            var row = try PostgresRows.incident(first)
-            let at: Date
-            switch change {
-            case .reopen(_, let when, let reason, let platforms):
-                guard row.state == .resolved else {
-                    throw StoreError(.conflict, "incident #\(id) of \(row.business) is open; only a resolved one can be reopened")
-                }
-                if let open = try await openIncident(of: row.business, c) {
-                    throw StoreError(.conflict, "cannot reopen incident #\(id): \(row.business) already has an open incident (#\(open.id))")
-                }
-                row.state = .open
-                row.resolvedAt = nil
-                row.resolvedBy = nil
-                row.resolveReason = nil
-                row.reason = reason
-                row.platforms = platforms
-                row.eventSequence += 1
-                at = when
-            case .resolve(_, let when, let by, let reason):
-                guard row.state == .open else { throw StoreError(.conflict, "incident #\(id) of \(row.business) is already resolved") }
-                row.state = .resolved
-                row.resolvedAt = when
-                row.resolvedBy = by
-                row.resolveReason = reason
-                row.eventSequence += 1
-                at = when
-            case .takeOver(_, let by, let reason):
-                guard row.state == .open else {
-                    throw StoreError(.conflict, "incident #\(id) of \(row.business) is resolved; it cannot be taken over")
-                }
-                row.origin = .manual
-                row.openedBy = by
-                row.reason = reason
-                at = audit?.at ?? Date()
-            }
+            let current = try PostgresRows.incident(first)
+            let openOther: IncidentRecord?
+            if case .reopen = change { openOther = try await openIncident(of: current.business, c) } else { openOther = nil }
+            let (row, at) = try change.applied(to: current, openOther: openOther, auditAt: audit?.at)
             try await c.query("""
                 UPDATE incidents SET origin = \(row.origin.rawValue), opened_by = \(row.openedBy), reason = \(row.reason),
                     platforms = \(PostgresRows.platformText(row.platforms)), state = \(row.state.rawValue),

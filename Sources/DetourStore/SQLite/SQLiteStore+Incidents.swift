@@ -68,51 +68,14 @@ extension SQLiteStore {
     public func recordEvent(_ change: IncidentChange, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
         try await write("recording an incident event") { db in
-            let id: Int64
-            switch change {
-            case .reopen(let incident, _, _, _), .resolve(let incident, _, _, _), .takeOver(let incident, _, _):
-                id = incident
-            }
+            let id = change.incidentID
             guard var row = try IncidentRow.fetchOne(db, key: id) else {
                 throw StoreError(.notFound, "incident #\(id) does not exist")
             }
-            let at: Date
-            switch change {
-            case .reopen(_, let when, let reason, let platforms):
-                guard row.state == .resolved else {
-                    throw StoreError(.conflict, "incident #\(id) of \(row.business) is open; only a resolved one can be reopened")
-                }
-                if let open = try Self.openIncident(of: row.business, db) {
-                    throw StoreError(.conflict, "cannot reopen incident #\(id): \(row.business) already has "
-                                     + "an open incident (#\(open.id ?? 0))")
-                }
-                row.state = .open
-                row.resolvedAt = nil
-                row.resolvedBy = nil
-                row.resolveReason = nil
-                row.reason = reason
-                row.platforms = platforms
-                row.eventSequence += 1
-                at = when
-            case .resolve(_, let when, let by, let reason):
-                guard row.state == .open else {
-                    throw StoreError(.conflict, "incident #\(id) of \(row.business) is already resolved")
-                }
-                row.state = .resolved
-                row.resolvedAt = when
-                row.resolvedBy = by
-                row.resolveReason = reason
-                row.eventSequence += 1
-                at = when
-            case .takeOver(_, let by, let reason):
-                guard row.state == .open else {
-                    throw StoreError(.conflict, "incident #\(id) of \(row.business) is resolved; it cannot be taken over")
-                }
-                row.origin = .manual
-                row.openedBy = by
-                row.reason = reason
-                at = audit?.at ?? Date()
-            }
+            let openOther: IncidentRecord?
+            if case .reopen = change { openOther = try Self.openIncident(of: row.business, db)?.record } else { openOther = nil }
+            let (changed, at) = try change.applied(to: row.record, openOther: openOther, auditAt: audit?.at)
+            row.take(changed)
             try row.update(db)
             try Self.queue(deliveries, of: row, id: id, at: at, db)
             try Self.append(audit, incident: id, db)

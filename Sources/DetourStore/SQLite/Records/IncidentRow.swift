@@ -58,6 +58,12 @@ struct IncidentRow: StoreRecord {
         id = inserted.rowID
     }
 
+    /// Takes the changeable fields of `r` (an incident event applied to this row's record).
+    mutating func take(_ r: IncidentRecord) {
+        origin = r.origin; openedBy = r.openedBy; reason = r.reason; platforms = r.platforms; state = r.state
+        resolvedAt = r.resolvedAt; resolvedBy = r.resolvedBy; resolveReason = r.resolveReason; eventSequence = r.eventSequence
+    }
+
     var record: IncidentRecord {
         IncidentRecord(id: id ?? 0, business: business, origin: origin, openedBy: openedBy, reason: reason,
                        platforms: platforms, policyVersion: policyVersion, state: state, openedAt: openedAt,
