@@ -100,4 +100,44 @@ import TestKit
         #expect(following.wait(20) { emails().count >= 6 })
         #expect(emails().count == 6, "one outage email and one all-clear per customer")
     }
+
+    /// A leader frozen past its lease (SIGSTOP) while the platform recovers: the other node takes
+    /// over and sends the all-clear; the frozen one, thawed, finds it has lost, steps down and writes
+    /// nothing. Each customer gets one email of each kind; the incident has exactly two events.
+    @Test func aLeaderFrozenPastItsLeaseStepsDownAndWritesNothing() throws {
+        let url = try PostgresTestServer.freshDatabase()
+        func node(_ name: String) throws -> DaemonHarness {
+            var options = DaemonHarness.Options()
+            options.state = url
+            options.extraConfig = "node:\n  name: \(name)\n  leader_lease: 3s"
+            return try DaemonHarness(options)
+        }
+        let a = try node("node-a"), b = try node("node-b")
+        try a.start()
+        defer { a.stop() }
+        #expect(a.wait(15) { (try? PostgresTestServer.psql(url, "SELECT node FROM leader")) == "node-a" })
+        try b.start()
+        defer { b.stop() }
+        try a.platformDown()
+        try b.platformDown()
+        func emails() -> [String] { (a.emails() + b.emails()).flatMap(\.to) }
+        #expect(a.wait(30) { emails().count >= 3 }, "no failover; log:\n\(a.log().suffix(3000))")
+
+        let pid = try #require(a.pid)
+        kill(pid, SIGSTOP)
+        #expect(b.wait(15) { (try? PostgresTestServer.psql(url, "SELECT node || ' ' || term FROM leader")) == "node-b 2" },
+                "no takeover; log:\n\(b.log().suffix(3000))")
+        try a.platformUp()
+        try b.platformUp()
+        #expect(b.wait(30) { (try? PostgresTestServer.psql(url, "SELECT state FROM incidents")) == "resolved" },
+                "no all-clear; log:\n\(b.log().suffix(3000))")
+        kill(pid, SIGCONT)
+        #expect(a.wait(15) { a.log().contains("lost the leader lease") || a.log().contains("no longer leads") },
+                "the thawed leader did not step down; log:\n\(a.log().suffix(3000))")
+        Thread.sleep(forTimeInterval: 3)
+        #expect(try PostgresTestServer.psql(url, "SELECT event_sequence FROM incidents") == "2", "opened once, resolved once")
+        #expect(try PostgresTestServer.psql(url, "SELECT node FROM leader") == "node-b")
+        #expect(b.wait(20) { emails().count >= 6 })
+        #expect(emails().count == 6, "one outage email and one all-clear per customer")
+    }
 }

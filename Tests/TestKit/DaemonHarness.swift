@@ -209,6 +209,8 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
+    /// The daemon's process id while it runs (for SIGSTOP and SIGCONT).
+    public var pid: Int32? { process.map(\.processIdentifier) }
 
     /// The daemon's log so far.
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
