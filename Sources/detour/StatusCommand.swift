@@ -28,6 +28,14 @@ struct StatusCommand: ParsableCommand {
         let r = try daemon.send(.status, answer: \.statusReport)
         if daemon.json { try daemon.printJSON(r); return }
         Output.line("detour \(r.daemon.version), pid \(r.daemon.pid), up since \(Output.time(r.daemon.startedAt)); config \(r.daemon.config)")
+        if let c = r.cluster {
+            Output.line("")
+            let leader = c.leader.map { "\($0) leads (term \(c.term ?? 0), lease until \(c.leaseExpiresAt.map(Output.time) ?? "?"))" }
+                ?? "no node leads yet"
+            Output.line("CLUSTER  this node: \(c.node), \(c.leads ? "leading" : "following"); \(leader)")
+            Output.table(["node", "started", "last heartbeat"],
+                         c.nodes.map { [$0.name, Output.time($0.startedAt), Output.ago($0.lastHeartbeat)] })
+        }
         Output.line("")
         Output.line("PLATFORMS")
         Output.table(["platform", "status", "since", "reason"],

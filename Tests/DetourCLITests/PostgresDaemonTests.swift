@@ -80,6 +80,11 @@ import TestKit
         let followerName = leading === a ? "node-b" : "node-a"
         let leaderName = leading === a ? "node-a" : "node-b"
 
+        // Both nodes say who leads.
+        #expect(leading.wait(10) { ((try? following.cli(["status"]))?.stdout ?? "").contains("this node: \(followerName), following; \(leaderName) leads (term 1") })
+        let status = try leading.cli(["status", "--json"])
+        #expect(status.stdout.contains("\"leads\" : true") && status.stdout.contains("\"name\" : \"\(followerName)\""), "\(status.stdout)")
+
         let refused = try following.cli(["failover", "start", "--business", "shop", "--reason", "from the follower"])
         #expect(refused.status != 0 && refused.stderr.contains("does not lead") && refused.stderr.contains(leaderName), "\(refused.stderr)")
 

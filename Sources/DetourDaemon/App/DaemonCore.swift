@@ -72,7 +72,7 @@ public struct DaemonCore: Sendable {
             // A cluster node decides nothing until it holds the leader lease; until then its incident
             // writes are refused (term 0 never leads).
             postgres.fence(with: LeaderLease(node: options.node, term: 0, expiresAt: .distantPast))
-            await coordinator.startFollowing()
+            await coordinator.startFollowing(as: options.node)
             clusterServices.append(LeadershipService(store: postgres, coordinator: coordinator, node: options.node,
                                                      lease: options.leaderLease, clock: clock, now: now, logger: logger))
         } else {

@@ -41,6 +41,26 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var lastReload: ReloadReport
     /// Webhooks that answered HTTP 410 Gone: nothing more is sent to them until a reload changes their policy.
     public var disabledWebhooks: [DisabledWebhook]? = nil
+    /// On a cluster (PostgreSQL): this node, the leader and every node's last heartbeat; nil on SQLite.
+    public var cluster: Cluster? = nil
+
+    public struct Cluster: Sendable, Codable, Hashable {
+        /// This node's name.
+        public var node: String
+        /// Whether this node leads (decides).
+        public var leads: Bool
+        /// The node holding the leader lease, its term and when the lease ends; nil before any node led.
+        public var leader: String?
+        public var term: Int64?
+        public var leaseExpiresAt: Date?
+        public var nodes: [Node]
+
+        public struct Node: Sendable, Codable, Hashable {
+            public var name: String
+            public var startedAt: Date
+            public var lastHeartbeat: Date
+        }
+    }
 
     /// A webhook switched off after its receiver said it is gone for good.
     public struct DisabledWebhook: Sendable, Codable, Hashable {

@@ -32,8 +32,9 @@ extension FailoverCoordinator {
     }
 
     /// A cluster node starts as a follower: it decides nothing until it holds the leader lease.
-    public func startFollowing() {
+    public func startFollowing(as node: String) {
         isLeading = false
+        nodeName = node
     }
 
     /// Refuses an operator's change on a node that does not lead, naming the one that does.

@@ -30,9 +30,16 @@ extension FailoverCoordinator {
         var queue: [String: Int] = [:]
         for (state, n) in depth { queue[state.rawValue] = n }
         let disabled = desk.disabledWebhooks
-        return StatusReport(daemon: daemon, platforms: platforms, businesses: businesses,
-                            quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
-                            queue: queue, lastReload: lastReload, disabledWebhooks: disabled)
+        var report = StatusReport(daemon: daemon, platforms: platforms, businesses: businesses,
+                                  quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
+                                  queue: queue, lastReload: lastReload, disabledWebhooks: disabled)
+        if let postgres = store as? PostgresStore, let node = nodeName {
+            let lease = try await postgres.leader()
+            report.cluster = StatusReport.Cluster(
+                node: node, leads: isLeading, leader: lease?.node, term: lease?.term, leaseExpiresAt: lease?.expiresAt,
+                nodes: try await postgres.nodes().map { .init(name: $0.name, startedAt: $0.startedAt, lastHeartbeat: $0.heartbeatAt) })
+        }
+        return report
     }
 
     /// The one-line summary for systemd's STATUS=.

@@ -39,6 +39,8 @@ public actor FailoverCoordinator {
     var isLeading = true
     /// The node that leads, when known (for messages).
     var leaderName: String?
+    /// This node's name on a cluster; nil on one machine.
+    var nodeName: String?
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
