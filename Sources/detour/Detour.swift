@@ -46,6 +46,6 @@ struct Detour: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [RunCommand.self, StatusCommand.self, FailoverCommand.self, HoldCommand.self, ReleaseCommand.self,
                       IncidentsCommand.self, DeliveriesCommand.self, AuditCommand.self, ReloadCommand.self, PolicyCommand.self, ProbeCommand.self,
-                      SendTestCommand.self]
+                      SendTestCommand.self, StoreCommand.self]
     )
 }

@@ -145,4 +145,45 @@ import TestKit
         #expect(b.wait(20) { emails().count >= 6 })
         #expect(emails().count == 6, "one outage email and one all-clear per customer")
     }
+
+    /// A one-machine install moves to PostgreSQL with `detour store copy`, and the daemon carries on
+    /// there: the open incident, its Message-IDs' install id and the unsubscribe key come along; a
+    /// second copy into the same database is refused.
+    @Test func storeCopyMovesAnInstallToPostgreSQLAndTheDaemonCarriesOn() throws {
+        let h = try DaemonHarness()
+        try h.start()
+        let start = try h.cli(["failover", "start", "--business", "shop", "--reason", "before the move"])
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(h.wait(30) { h.emails().count >= 3 }, "no emails; log:\n\(h.log().suffix(2000))")
+        #expect(h.stop() == 0)
+        let before = h.emails().compactMap { DaemonHarness.header("Message-ID", in: $0.raw) }
+
+        let url = try PostgresTestServer.freshDatabase()
+        let statePath = h.dir.file("state/detour.sqlite")
+        let copy = try DetourBinary.run(["store", "copy", "--from", statePath, "--to", url, "--json"])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        // Three emails, the banner and the webhook of the opened incident.
+        #expect(copy.stdout.contains("\"deliveries\" : 5") && copy.stdout.contains("\"incidents\" : 1"), "\(copy.stdout)")
+        #expect(try PostgresTestServer.psql(url, "SELECT count(*) FROM deliveries WHERE state = 'sent'") == "5")
+        #expect(try PostgresTestServer.psql(url, "SELECT state FROM incidents") == "open")
+        #expect(try PostgresTestServer.psql(url, "SELECT length(key) FROM shared_keys WHERE name = 'unsubscribe'") == "32")
+        let again = try DetourBinary.run(["store", "copy", "--from", statePath, "--to", url])
+        #expect(again.status != 0 && again.stderr.contains("already holds Detour data"), "\(again.stderr)")
+
+        // The same install, now on PostgreSQL: the all-clear goes out with the same install id.
+        var options = DaemonHarness.Options()
+        options.state = url
+        let moved = try DaemonHarness(options)
+        try moved.start()
+        defer { moved.stop() }
+        #expect(moved.wait(15) { (try? PostgresTestServer.psql(url, "SELECT count(*) FROM leader")) == "1" })
+        #expect(moved.wait(15) { ((try? moved.cli(["status"]))?.stdout ?? "").contains("leading") })
+        let stop = try moved.cli(["failover", "stop", "--business", "shop"])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(moved.wait(30) { moved.emails().count >= 3 }, "no all-clear; log:\n\(moved.log().suffix(2000))")
+        let after = moved.emails().compactMap { DaemonHarness.header("Message-ID", in: $0.raw) }
+        let install = { (id: String) in id.split(separator: "-").dropFirst().first.map(String.init) }
+        #expect(Set(before.compactMap(install)) == Set(after.compactMap(install)), "\(before) vs \(after)")
+        #expect(Set(before).isDisjoint(with: after))
+    }
 }
