@@ -2,16 +2,18 @@
 # A throwaway PostgreSQL server for the test suite, in a directory of its own.
 #
 #   bash scripts/postgres-test-server.sh start DIR   # prints the server's URL (database "postgres")
+#   bash scripts/postgres-test-server.sh restart DIR # stops it at once and starts it again (same port)
 #   bash scripts/postgres-test-server.sh stop DIR    # stops it and removes DIR
 #
 # It listens on 127.0.0.1 on a free port and on a unix socket in DIR, trusts local connections
-# (user "detour"), and runs without fsync: fast, and never to hold anything worth keeping.
+# (user "detour"), and runs without fsync: fast, and never to hold anything worth keeping (a
+# crash of the server keeps every commit; only a crash of the machine would not).
 # PostgreSQL refuses to run as root, so as root it runs as the "postgres" user that Debian's
 # package creates (or "nobody"). Needs Debian's postgresql (scripts/setup.sh installs it).
 set -euo pipefail
 
 cmd=${1:-} dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|restart|stop DIR" >&2; exit 2; }
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$bin" ] && [ -x "$bin/initdb" ] || { echo "postgres-test-server: no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
@@ -35,16 +37,20 @@ start)
   as_owner "$bin/initdb" -D "$dir/data" -U detour --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { echo "postgres-test-server: initdb failed: $(tail -3 "$dir/initdb.log")" >&2; exit 1; }
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
     start >/dev/null \
     || { echo "postgres-test-server: the server did not start: $(tail -5 "$dir/server.log")" >&2; exit 1; }
   echo "postgres://detour@127.0.0.1:$port/postgres?sslmode=disable"
+  ;;
+restart)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m immediate -w -t 60 restart >/dev/null \
+    || { echo "postgres-test-server: the server did not restart: $(tail -5 "$dir/server.log")" >&2; exit 1; }
   ;;
 stop)
   [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: $0 start|stop DIR" >&2; exit 2
+  echo "usage: $0 start|restart|stop DIR" >&2; exit 2
   ;;
 esac

@@ -24,9 +24,9 @@ public enum StoreCopy {
     /// Copies `source` into `target`. `unsubscribeKey`: the key file's bytes next to the state file,
     /// if there is one. `progress` is told each table as it is done.
     public static func copy(from source: SQLiteStore, to target: PostgresStore, unsubscribeKey: [UInt8]?,
-                            progress: @Sendable (String, Int) -> Void = { _, _ in }) async throws -> Report {
-        var counts: [String: Int] = [:]
-        try await target.write("copying \(source.path) into the database") { c in
+                            progress: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws -> Report {
+        let counts = try await target.write("copying \(source.path) into the database", deadline: .seconds(3600)) { c in
+            var counts: [String: Int] = [:]
             for table in tables + ["shared_keys"] {
                 let rows = try await c.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) LIMIT 1"), logger: target.logger).collect()
                 if !rows.isEmpty {
@@ -63,6 +63,7 @@ public enum StoreCopy {
                 counts[table] = copied
                 progress(table, copied)
             }
+            return counts
         }
         return Report(rows: counts, installID: source.installID)
     }

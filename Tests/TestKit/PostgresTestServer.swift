@@ -41,6 +41,26 @@ public enum PostgresTestServer {
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A server of the caller's own (for a test that restarts it), stopped when the value goes away.
+    public final class Dedicated: @unchecked Sendable {
+        public let url: String
+        let dir: String
+        init(url: String, dir: String) { self.url = url; self.dir = dir }
+        /// Stops the server at once (as a crash would) and starts it again on the same port.
+        public func restart() throws {
+            let (status, output) = try PostgresTestServer.script(["restart", dir])
+            guard status == 0 else { throw PostgresTestServerError(message: output) }
+        }
+        deinit { _ = try? PostgresTestServer.script(["stop", dir]) }
+    }
+
+    public static func dedicated() throws -> Dedicated {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("detour-pg-\(UUID().uuidString.prefix(8))").path
+        let (status, output) = try script(["start", dir])
+        guard status == 0 else { throw PostgresTestServerError(message: "cannot start a PostgreSQL server: \(output)") }
+        return Dedicated(url: output.trimmingCharacters(in: .whitespacesAndNewlines), dir: dir)
+    }
+
     private static func start() throws -> String {
         if let url = ProcessInfo.processInfo.environment["DETOUR_TEST_POSTGRES_URL"], !url.isEmpty { return url }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("detour-pg-\(UUID().uuidString.prefix(8))").path
@@ -59,7 +79,7 @@ public enum PostgresTestServer {
         _ = try? script(["stop", dir])
     }
 
-    private static func script(_ args: [String]) throws -> (Int32, String) {
+    static func script(_ args: [String]) throws -> (Int32, String) {
         try run("/bin/bash", [Repo.path("scripts/postgres-test-server.sh")] + args)
     }
 

@@ -6,14 +6,14 @@ import PostgresNIO
 
 extension PostgresStore {
     public func recordPolicyVersion(_ version: PolicyVersion) async throws -> Int64 {
-        try await write("recording a policy version of \(version.business)") { c in
+        try await write("recording a policy version of \(version.business)") { [self] c in
             try await insertPolicyVersion(version, c)
         }
     }
 
     /// All in one transaction.
     public func recordPolicyVersions(_ versions: [PolicyVersion]) async throws -> [Int64] {
-        try await write("recording \(versions.count) policy versions") { c in
+        try await write("recording \(versions.count) policy versions") { [self] c in
             var ids: [Int64] = []
             for version in versions { ids.append(try await insertPolicyVersion(version, c)) }
             return ids
@@ -38,7 +38,7 @@ extension PostgresStore {
     /// `incidents_one_open` lets one win; the other gets `.conflict`.
     public func openIncident(_ incident: NewIncident, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
-        try await write("opening an incident for \(incident.business)") { c in
+        try await write("opening an incident for \(incident.business)", deadline: .seconds(300)) { [self] c in
             try await checkFence(c)
             let known = try await c.query("SELECT 1 FROM policy_versions WHERE id = \(incident.policyVersion)", logger: logger).collect()
             guard !known.isEmpty else {
@@ -67,7 +67,7 @@ extension PostgresStore {
     /// audit entry, in one transaction; the incident row is locked first so two nodes take turns.
     public func recordEvent(_ change: IncidentChange, deliveries: some Sequence<NewDelivery> & Sendable, audit: AuditEntry?) async throws
         -> IncidentRecord {
-        try await write("recording an incident event") { c in
+        try await write("recording an incident event", deadline: .seconds(300)) { [self] c in
             try await checkFence(c)
             let id = change.incidentID
             let found = try await c.query("SELECT \(unescaped: PostgresRows.incidentColumns) FROM incidents WHERE id = \(id) FOR UPDATE",

@@ -25,7 +25,7 @@ extension PostgresStore {
     /// the row's lock, so exactly one wins.
     public func lead(node: String, lease: Duration, now: Date) async throws -> LeaderLease? {
         let until = now.addingTimeInterval(lease.timeInterval)
-        return try await write("taking the leadership for \(node)") { c in
+        return try await write("taking the leadership for \(node)") { [self] c in
             // The first node ever: the row is made here. Two first nodes at once: the second waits
             // for the first's insert, does nothing, and reads the row below like any other node.
             let made = try await c.query("""
@@ -54,7 +54,7 @@ extension PostgresStore {
     /// Gives the leadership up at once (a graceful stop), if `lease` still holds it, so another node
     /// need not wait for it to expire.
     public func stepDown(_ lease: LeaderLease, now: Date) async throws {
-        try await write("giving up the leadership of \(lease.node)") { c in
+        try await write("giving up the leadership of \(lease.node)") { [self] c in
             try await c.query("""
                 UPDATE leader SET expires_at = \(now.pgValue - 1) WHERE id = 1 AND node = \(lease.node) AND term = \(lease.term)
                 """, logger: logger)
@@ -92,7 +92,7 @@ extension PostgresStore {
     /// Records that `node` is alive at `now` (and when it started), for `detour status` and for
     /// telling a live node from one that stopped.
     public func heartbeat(node: String, startedAt: Date, now: Date) async throws {
-        try await write("recording the heartbeat of \(node)") { c in
+        try await write("recording the heartbeat of \(node)") { [self] c in
             try await c.query("""
                 INSERT INTO nodes (name, started_at, heartbeat_at) VALUES (\(node), \(startedAt.pgValue), \(now.pgValue))
                 ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at

@@ -14,7 +14,7 @@ extension PostgresStore {
         let until = now.addingTimeInterval(lease.timeInterval).pgValue
         let at = now.pgValue
         let kind = channel.rawValue
-        return try await write("claiming \(channel) deliveries for \(owner)") { c in
+        return try await write("claiming \(channel) deliveries for \(owner)") { [self] c in
             try await c.query("""
                 WITH queued AS (
                     SELECT id, next_attempt_at FROM deliveries
@@ -51,7 +51,7 @@ extension PostgresStore {
     /// the row's lease; returns the ids it could not record (lost leases, or an id given twice).
     public func complete(_ outcomes: [CompletedDelivery], owner: String, now: Date) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
-        return try await write("completing \(outcomes.count) deliveries for \(owner)") { c in
+        return try await write("completing \(outcomes.count) deliveries for \(owner)") { [self] c in
             var lost: [Int64] = []
             for done in outcomes {
                 let changed: Int
@@ -87,7 +87,7 @@ extension PostgresStore {
     /// Only rows still `sending` under `owner` are extended.
     public func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws {
         guard !ids.isEmpty else { return }
-        try await write("renewing the leases of \(owner)") { c in
+        try await write("renewing the leases of \(owner)") { [self] c in
             try await c.query("""
                 UPDATE deliveries SET lease_expires_at = \(until.pgValue)
                 WHERE id = ANY(\(ids)::bigint[]) AND state = 'sending' AND lease_owner = \(owner)
@@ -97,7 +97,7 @@ extension PostgresStore {
 
     public func releaseLeases(owners: [String], now: Date) async throws -> Int {
         guard !owners.isEmpty else { return 0 }
-        return try await write("releasing the leases of \(owners.joined(separator: ", "))") { c in
+        return try await write("releasing the leases of \(owners.joined(separator: ", "))") { [self] c in
             try await updated(c, """
                 UPDATE deliveries SET state = 'queued', next_attempt_at = \(now.pgValue), lease_owner = NULL, lease_expires_at = NULL
                 WHERE state = 'sending' AND lease_owner = ANY(\(owners)::text[]) RETURNING id
@@ -125,7 +125,7 @@ extension PostgresStore {
 
     /// As `SQLiteStore.requeue`.
     public func requeue(_ selection: RequeueSelection, now: Date, audit: AuditEntry?) async throws -> Int {
-        try await write("requeueing deliveries") { c in
+        try await write("requeueing deliveries") { [self] c in
             let count: Int
             switch selection {
             case .ids(let ids):
@@ -149,12 +149,12 @@ extension PostgresStore {
 
     /// Every state is present, 0 when no delivery is in it.
     public func queueDepth() async throws -> [DeliveryState: Int] {
-        try await write("counting deliveries") { c in try await depth(c) }
+        try await write("counting deliveries") { [self] c in try await depth(c) }
     }
 
     /// As `SQLiteStore.outboxStats`, on one snapshot (a REPEATABLE READ transaction).
     public func outboxStats(now: Date) async throws -> OutboxStats {
-        try await write("reading the outbox figures") { c in
+        try await write("reading the outbox figures") { [self] c in
             try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             let depth = try await depth(c)
             let leases = try await c.query("""

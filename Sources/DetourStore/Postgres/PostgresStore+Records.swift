@@ -11,7 +11,7 @@ extension PostgresStore {
     public func sharedKey(_ name: String, length: Int) async throws -> [UInt8] {
         var random = SystemRandomNumberGenerator()
         let fresh = Data((0..<length).map { _ in UInt8.random(in: .min ... .max, using: &random) })
-        return try await write("reading the \(name) key") { c in
+        return try await write("reading the \(name) key") { [self] c in
             try await c.query("INSERT INTO shared_keys (name, key) VALUES (\(name), \(fresh)) ON CONFLICT (name) DO NOTHING",
                               logger: logger)
             let rows = try await c.query("SELECT key FROM shared_keys WHERE name = \(name)", logger: logger).collect()
@@ -26,7 +26,7 @@ extension PostgresStore {
     }
 
     public func setOverride(_ o: OverrideRecord, audit: AuditEntry) async throws {
-        try await write("setting the \(o.kind.rawValue) of \(o.business)") { c in
+        try await write("setting the \(o.kind.rawValue) of \(o.business)") { [self] c in
             try await c.query("""
                 INSERT INTO overrides (business, kind, platforms, reason, set_by, set_at, expires_at)
                 VALUES (\(o.business.rawValue), \(o.kind.rawValue), \(PostgresRows.platformText(o.platforms)), \(o.reason),
@@ -40,7 +40,7 @@ extension PostgresStore {
 
     /// The audit entry is written, in the same transaction, only when an override was removed.
     public func clearOverride(business: BusinessID, kind: OverrideKind, audit: AuditEntry) async throws -> Bool {
-        try await write("clearing the \(kind.rawValue) of \(business)") { c in
+        try await write("clearing the \(kind.rawValue) of \(business)") { [self] c in
             let removed = !(try await c.query("""
                 DELETE FROM overrides WHERE business = \(business.rawValue) AND kind = \(kind.rawValue) RETURNING business
                 """, logger: logger).collect().isEmpty)
@@ -51,7 +51,7 @@ extension PostgresStore {
 
     /// Stores the address lowercased; unsubscribing twice keeps the first time.
     public func unsubscribe(business: BusinessID, email: String, at: Date) async throws {
-        try await write("unsubscribing an address from \(business)") { c in
+        try await write("unsubscribing an address from \(business)") { [self] c in
             try await c.query("""
                 INSERT INTO unsubscribes (business, email, at) VALUES (\(business.rawValue), \(email.lowercased()), \(at.pgValue))
                 ON CONFLICT (business, email) DO NOTHING
@@ -66,7 +66,7 @@ extension PostgresStore {
     }
 
     public func appendAudit(_ entry: AuditEntry) async throws {
-        try await write("appending to the audit log") { c in try await append(entry, c) }
+        try await write("appending to the audit log") { [self] c in try await append(entry, c) }
     }
 
     /// Newest first.
@@ -79,7 +79,7 @@ extension PostgresStore {
     }
 
     public func record(_ t: StatusTransition) async throws {
-        try await write("recording a status transition of \(t.platform)") { c in
+        try await write("recording a status transition of \(t.platform)") { [self] c in
             try await c.query("""
                 INSERT INTO status_transitions (platform, from_state, to_state, reason, at)
                 VALUES (\(t.platform.rawValue), \(t.from.rawValue), \(t.to.rawValue), \(t.reason), \(t.at.pgValue))

@@ -102,9 +102,11 @@ public final class PostgresStore: Store {
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when
     /// it throws. Errors become `StoreError`s.
     @discardableResult
-    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { connection in
+    func write<T: Sendable>(_ what: String, deadline: Duration = .seconds(30),
+                            _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client, logger = logger, location = location
+        return try await Self.answer(what, within: deadline, location) {
+            try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     let result = try await body(connection)
@@ -115,17 +117,38 @@ public final class PostgresStore: Store {
                     throw error
                 }
             }
-        } catch {
-            throw Self.mapped(error, what, location)
         }
     }
 
     /// Runs one statement outside a transaction and returns its rows.
     func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        do {
-            return try await client.query(query, logger: logger).collect()
-        } catch {
-            throw Self.mapped(error, what, location)
+        let client = client, logger = logger
+        return try await Self.answer(what, within: .seconds(30), location) {
+            try await client.query(query, logger: logger).collect()
+        }
+    }
+
+    /// `operation`'s result, or `.unavailable` when it fails or takes longer than `deadline`.
+    ///
+    /// A call in flight when the server went away was seen never to return (a connection dropped
+    /// mid-transaction); the caller is answered at the deadline whatever the call does, so the
+    /// delivery workers and the outcome recorder retry on a fresh connection instead of waiting forever.
+    static func answer<T: Sendable>(_ what: String, within deadline: Duration, _ location: PostgresLocation,
+                                    _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let once = AnswerOnce<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            once.set(continuation)
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(mapped(error, what, location)) }
+                once.take()?.resume(with: result)
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                guard let waiting = once.take() else { return }
+                work.cancel()
+                waiting.resume(throwing: StoreError(.unavailable, "\(what) in \(location): no answer within \(deadline.components.seconds) s"))
+            }
         }
     }
 
@@ -159,6 +182,13 @@ public final class PostgresStore: Store {
         default: "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
         }
     }
+}
+
+/// The continuation of one store call, resumed by whichever comes first: the answer or the deadline.
+private final class AnswerOnce<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    func set(_ c: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = c } }
+    func take() -> CheckedContinuation<T, any Error>? { continuation.withLock { $0.take() } }
 }
 
 extension Date {
