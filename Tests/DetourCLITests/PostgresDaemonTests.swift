@@ -5,6 +5,14 @@ import TestKit
 /// The real `detour run` on a real PostgreSQL server (the suite's throwaway one; a database of
 /// its own per test): `state: postgres://…` selects the PostgreSQL store.
 @Suite(.serialized) struct PostgresDaemonTests {
+    /// A daemon as a node of a cluster on the database at `url`, with a short leader lease.
+    static func node(_ name: String, on url: String) throws -> DaemonHarness {
+        var options = DaemonHarness.Options()
+        options.state = url
+        options.extraConfig = "node:\n  name: \(name)\n  leader_lease: 3s"
+        return try DaemonHarness(options)
+    }
+
     @Test func aFailoverAndItsAllClearRunOnPostgreSQL() throws {
         let url = try PostgresTestServer.freshDatabase()
         var options = DaemonHarness.Options()
@@ -62,13 +70,7 @@ import TestKit
     /// leader is killed, the other takes over and sends the all-clear.
     @Test func twoNodesOnOneDatabaseShareTheWorkAndTheSurvivorTakesOver() throws {
         let url = try PostgresTestServer.freshDatabase()
-        func node(_ name: String) throws -> DaemonHarness {
-            var options = DaemonHarness.Options()
-            options.state = url
-            options.extraConfig = "node:\n  name: \(name)\n  leader_lease: 3s"
-            return try DaemonHarness(options)
-        }
-        let a = try node("node-a"), b = try node("node-b")
+        let a = try Self.node("node-a", on: url), b = try Self.node("node-b", on: url)
         try a.start()
         defer { a.stop() }
         try b.start()
@@ -111,13 +113,7 @@ import TestKit
     /// nothing. Each customer gets one email of each kind; the incident has exactly two events.
     @Test func aLeaderFrozenPastItsLeaseStepsDownAndWritesNothing() throws {
         let url = try PostgresTestServer.freshDatabase()
-        func node(_ name: String) throws -> DaemonHarness {
-            var options = DaemonHarness.Options()
-            options.state = url
-            options.extraConfig = "node:\n  name: \(name)\n  leader_lease: 3s"
-            return try DaemonHarness(options)
-        }
-        let a = try node("node-a"), b = try node("node-b")
+        let a = try Self.node("node-a", on: url), b = try Self.node("node-b", on: url)
         try a.start()
         defer { a.stop() }
         #expect(a.wait(15) { (try? PostgresTestServer.psql(url, "SELECT node FROM leader")) == "node-a" })

@@ -42,12 +42,19 @@ public final class SQLiteStore: Store {
                 throw StoreError(.unavailable, "the state file \(path) was written by a newer version of Detour; "
                                  + "run that version, or move the file away to start afresh")
             }
-            do {
-                try migrator.migrate(pool)
-            } catch {
-                // Another process opening the same new file may have run a migration at the same moment
-                // (GRDB reads what is applied before taking the write lock): fine if the schema is complete.
-                guard try pool.read({ try migrator.hasCompletedMigrations($0) }) else { throw error }
+            // Another process opening the same new file may run a migration at the same moment (GRDB
+            // reads what is applied before taking the write lock, so one of a migration's statements can
+            // fail with "already exists"): fine once the schema is complete, else try again, up to 5 times,
+            // when the other has gone on to a later migration.
+            for attempt in 1...5 {
+                do {
+                    try migrator.migrate(pool)
+                    break
+                } catch {
+                    if try pool.read({ try migrator.hasCompletedMigrations($0) }) { break }
+                    if attempt == 5 { throw error }
+                    Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+                }
             }
             guard let id = try pool.read({ try String.fetchOne($0, sql: "SELECT install_id FROM install") }) else {
                 throw StoreError(.unavailable, "the state file \(path) has no install id (its `install` table is empty); "
