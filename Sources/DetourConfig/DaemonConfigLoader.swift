@@ -151,6 +151,19 @@ struct DaemonConfigLoader {
             }
             m.finish()
         }
+        if let m = root.optional("cluster")?.mapping() {
+            if let v = m.optional("quorum"), let text = v.singleLine() {
+                if text == "majority" {
+                    node.quorum = nil
+                } else if let n = Int(text), n >= 1, n <= 100 {
+                    node.quorum = n
+                } else {
+                    v.error("cluster.quorum must be `majority` or a number of nodes from 1 to 100, not \"\(text.prefix(40))\"",
+                            hint: "majority (the default): more than half of the nodes whose control probes pass")
+                }
+            }
+            m.finish()
+        }
         root.finish()
 
         var config = DaemonConfig(file: path, statePath: state, policiesDir: policies, http: http, control: control, smtp: smtp,

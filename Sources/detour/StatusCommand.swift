@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetourCore
 import DetourDaemon
 import Foundation
 
@@ -33,8 +34,15 @@ struct StatusCommand: ParsableCommand {
             let leader = c.leader.map { "\($0) leads (term \(c.term ?? 0), lease until \(c.leaseExpiresAt.map(Output.time) ?? "?"))" }
                 ?? "no node leads yet"
             Output.line("CLUSTER  this node: \(c.node), \(c.leads ? "leading" : "following"); \(leader)")
+            if let trouble = c.database { Output.line("  DATABASE TROUBLE: \(trouble)") }
             Output.table(["node", "started", "last heartbeat"],
                          c.nodes.map { [$0.name, Output.time($0.startedAt), Output.ago($0.lastHeartbeat)] })
+            if let views = c.views, !views.isEmpty {
+                Output.line("")
+                Output.line("VIEWS  each node's own view; a platform is down when \(c.quorum.map { "\($0)" } ?? "a majority") of the nodes whose controls pass see it down")
+                Output.table(["node", "platform", "sees", "controls", "as of"],
+                             views.map { [$0.node, $0.platform.rawValue, $0.state.rawValue, $0.controlsPass ? "pass" : "FAIL", Output.ago($0.at)] })
+            }
         }
         Output.line("")
         Output.line("PLATFORMS")

@@ -66,7 +66,7 @@ import TestKit
     }
 
     /// Two daemons on one database: one leads and decides, both deliver, each customer gets each
-    /// email once; an operator's change on the follower is refused with the leader's name; when the
+    /// email once; an operator's change on the follower is carried out by the leader; when the
     /// leader is killed, the other takes over and sends the all-clear.
     @Test func twoNodesOnOneDatabaseShareTheWorkAndTheSurvivorTakesOver() throws {
         let url = try PostgresTestServer.freshDatabase()
@@ -87,8 +87,14 @@ import TestKit
         let status = try leading.cli(["status", "--json"])
         #expect(status.stdout.contains("\"leads\" : true") && status.stdout.contains("\"name\" : \"\(followerName)\""), "\(status.stdout)")
 
-        let refused = try following.cli(["failover", "start", "--business", "shop", "--reason", "from the follower"])
-        #expect(refused.status != 0 && refused.stderr.contains("does not lead") && refused.stderr.contains(leaderName), "\(refused.stderr)")
+        // A change asked on the follower is carried out by the leader, and the audit log names the node asked.
+        let hold = try following.cli(["hold", "--business", "shop", "--for", "1h", "--reason", "asked on the follower"])
+        #expect(hold.status == 0 && hold.stdout.contains("done by \(leaderName), the leader"), "\(hold.stdout)\(hold.stderr)")
+        #expect(try PostgresTestServer.psql(url, "SELECT actor FROM audit WHERE action = 'hold.set'").hasSuffix("on \(followerName)"))
+        let release = try following.cli(["release", "--business", "shop"])
+        #expect(release.status == 0, "\(release.stderr)")
+        let again = try following.cli(["release", "--business", "shop"])
+        #expect(again.status != 0 && again.stderr.contains("refused it") && again.stderr.contains("not on hold"), "\(again.stderr)")
 
         try a.platformDown()
         try b.platformDown()

@@ -118,5 +118,8 @@ public struct NodeSettings: Sendable, Codable, Hashable {
     /// How long the leader lease lasts; the leader renews it every third of it, and another node takes
     /// over within about two of them after the leader stops.
     public var leaderLease: TimeSpan = .seconds(15)
+    /// `cluster.quorum`: how many nodes that can tell must see a platform down for the cluster to
+    /// call it down; nil (`majority`, the default) for more than half of them.
+    public var quorum: Int?
     public init() {}
 }

@@ -70,6 +70,7 @@ public struct DaemonApp: Sendable {
         options.outboxGaugeInterval = outboxGaugeInterval
         options.node = daemon.node.name ?? host
         options.leaderLease = daemon.node.leaderLease.duration
+        options.quorum = daemon.node.quorum
         let core = try await DaemonCore.assemble(config: config, store: store, links: links, http: http, options: options,
                                                  notifier: notifier, startTime: startedAt, logger: logger)
         let (coordinator, metrics, heartbeats) = (core.coordinator, core.metrics, core.heartbeats)
@@ -87,7 +88,8 @@ public struct DaemonApp: Sendable {
         }
         let httpService = HTTPListenerService(
             host: daemon.http.host, port: daemon.http.port, banners: core.bannerState, metrics: metrics,
-            readiness: { ready.isSet }, stalls: { heartbeats.stalls() }, unsubscribe: links,
+            readiness: { ready.isSet }, stalls: { heartbeats.stalls() }, trouble: { [storeHealth = core.storeHealth] in storeHealth.summary },
+            unsubscribe: links,
             onUnsubscribe: { business, email in
                 try await store.unsubscribe(business: business, email: email, at: Date())
                 logger.notice("unsubscribed", metadata: ["business": "\(business)"])

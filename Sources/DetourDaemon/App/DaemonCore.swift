@@ -21,6 +21,8 @@ public struct DaemonCore: Sendable {
     public let desk: DeliveryDesk
     public let coordinator: FailoverCoordinator
     public let wake: WakeSignal
+    /// On a cluster: whether the database answers (for `/readyz` and `detour status`).
+    public let storeHealth: StoreHealth
     let pools: SMTPPools
     /// The services that decide and deliver: the engine tick, the delivery workers, banner renewal
     /// and the outbox gauges.
@@ -45,6 +47,10 @@ public struct DaemonCore: Sendable {
         public var node: String = ProcessInfo.processInfo.hostName
         /// How long the leader lease lasts on a cluster; it is renewed every third of it.
         public var leaderLease: Duration = .seconds(15)
+        /// How many nodes must see a platform down (`cluster.quorum`); nil: a majority of those that can tell.
+        public var quorum: Int?
+        /// How often a cluster node exchanges views, incidents and requests with the others when no signal comes.
+        public var clusterPoll: Duration = .seconds(1)
         public init(owner: String) { self.owner = owner }
     }
 
@@ -68,13 +74,17 @@ public struct DaemonCore: Sendable {
         let coordinator = try await FailoverCoordinator(config: config, store: store, metrics: metrics, desk: desk, logger: logger,
                                                         now: now, wakeWorkers: { wake.signal() })
         var clusterServices: [any Service] = []
+        let storeHealth = StoreHealth()
         if let postgres = store as? PostgresStore {
             // A cluster node decides nothing until it holds the leader lease; until then its incident
             // writes are refused (term 0 never leads).
             postgres.fence(with: LeaderLease(node: options.node, term: 0, expiresAt: .distantPast))
-            await coordinator.startFollowing(as: options.node)
+            await coordinator.startFollowing(as: options.node, quorum: options.quorum, lease: options.leaderLease)
+            await coordinator.setStoreHealth(storeHealth)
             clusterServices.append(LeadershipService(store: postgres, coordinator: coordinator, node: options.node,
-                                                     lease: options.leaderLease, clock: clock, now: now, logger: logger))
+                                                     lease: options.leaderLease, clock: clock, now: now, health: storeHealth, logger: logger))
+            clusterServices.append(ClusterService(store: postgres, coordinator: coordinator, desk: desk, wake: wake, health: storeHealth,
+                                                  node: options.node, interval: options.clusterPoll, clock: clock, now: now, logger: logger))
         } else {
             try await coordinator.recover()
         }
@@ -90,7 +100,7 @@ public struct DaemonCore: Sendable {
             OutboxGauges(store: store, metrics: metrics, interval: options.outboxGaugeInterval, clock: clock, now: now, logger: logger),
         ]
         return DaemonCore(store: store, metrics: metrics, heartbeats: heartbeats, bannerState: bannerState, links: links, desk: desk,
-                          coordinator: coordinator, wake: wake, pools: pools, services: services)
+                          coordinator: coordinator, wake: wake, storeHealth: storeHealth, pools: pools, services: services)
     }
 
     /// Closes the SMTP connections once the services have stopped.

@@ -18,6 +18,7 @@ struct LeadershipService: Service {
     let lease: Duration
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
+    var health: StoreHealth?
     let logger: Logger
 
     func run() async throws {
@@ -44,7 +45,9 @@ struct LeadershipService: Service {
                     let leader = try? await store.leader()
                     await coordinator.setLeading(false, leader: leader?.node)
                 }
+                health?.worked()
             } catch {
+                health?.failed(error, at: now())
                 logger.error("cannot renew the leader lease", metadata: ["node": "\(node)", "error": "\(error)"])
                 if let old = held, old.expiresAt <= now() {
                     logger.warning("the leader lease has expired without renewal; stepping down", metadata: ["node": "\(node)"])

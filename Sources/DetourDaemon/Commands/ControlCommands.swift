@@ -29,30 +29,22 @@ public struct ControlCommands: Sendable {
     }
 
     private func answer(_ request: ControlRequest, by caller: Caller) async throws -> ControlResponse {
-        let who = caller.description
+        // On a cluster the audit log names the node the operator asked as well as who they are.
+        let who = await coordinator.nodeName.map { "\(caller) on \($0)" } ?? caller.description
         switch request {
         case .status:
             return .status(try await coordinator.statusReport(daemon: daemon))
         case .failoverStart(let start):
             try required(start.reason, "reason")
             logger.notice("manual failover requested", metadata: ["business": "\(start.business)", "caller": "\(who)"])
-            return .message(try await coordinator.startFailover(
-                business: start.business, platforms: start.platforms, reason: start.reason, by: who, newIncident: start.newIncident))
-        case .failoverStop(let business):
-            return .message(try await coordinator.stopFailover(business: business, by: who))
+            return .message(try await decide(request, by: who))
+        case .failoverStop:
+            return .message(try await decide(request, by: who))
         case .hold(let hold):
             try required(hold.reason, "reason")
-            var until: Date?
-            if let seconds = hold.seconds {
-                guard seconds.isFinite, seconds > 0, seconds <= Hold.longest.seconds else {
-                    throw CommandError(message: "a hold of \(seconds) seconds is out of range",
-                                       hint: "hold for more than 0s and at most \(Hold.longest), or until `detour release`")
-                }
-                until = Date().addingTimeInterval(seconds)
-            }
-            return .message(try await coordinator.hold(business: hold.business, until: until, reason: hold.reason, by: who))
-        case .release(let business):
-            return .message(try await coordinator.release(business: business, by: who))
+            return .message(try await decide(request, by: who))
+        case .release:
+            return .message(try await decide(request, by: who))
         case .incidents(var filter):
             filter.limit = Self.clamp(filter.limit)
             return .incidents(try await store.incidents(filter))
@@ -72,6 +64,15 @@ public struct ControlCommands: Sendable {
         case .audit(let query):
             return .audit(try await store.audit(business: query.business, limit: Self.clamp(query.limit)))
         }
+    }
+
+    /// Carries out an operator's change here when this node decides, or passes it to the leader
+    /// through the store and waits for the leader's answer.
+    private func decide(_ request: ControlRequest, by who: String) async throws -> String {
+        if await coordinator.passesChangesToLeader, let postgres = store as? PostgresStore, let node = await coordinator.nodeName {
+            return try await LeaderRelay(store: postgres, node: node).pass(request, by: who)
+        }
+        return try await coordinator.carryOut(request, by: who)
     }
 
     private func retry(_ selection: RetrySelection, by who: String) async throws -> String {

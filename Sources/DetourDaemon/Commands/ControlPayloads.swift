@@ -54,6 +54,12 @@ public struct StatusReport: Sendable, Hashable, Codable {
         public var term: Int64?
         public var leaseExpiresAt: Date?
         public var nodes: [Node]
+        /// Each node's own view of each platform, as the vote last read them.
+        public var views: [NodeView]?
+        /// How many nodes must see a platform down; nil for a majority of those that can tell.
+        public var quorum: Int?
+        /// Why this node cannot reach the database now; nil when it can.
+        public var database: String?
 
         public struct Node: Sendable, Codable, Hashable {
             public var name: String

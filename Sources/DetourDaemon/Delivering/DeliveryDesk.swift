@@ -25,6 +25,13 @@ public final class DeliveryDesk: Sendable {
         var installed: Installed
         var incidents: [Int64: IncidentRecord] = [:]
         var disabled: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
+        /// On a cluster: the incident event whose banner this node shows, by business.
+        var bannersShown: [BusinessID: IncidentEvent] = [:]
+    }
+
+    private struct IncidentEvent: Hashable {
+        var incident: Int64
+        var sequence: Int
     }
 
     private let state: Mutex<State>
@@ -180,6 +187,27 @@ public final class DeliveryDesk: Sendable {
     }
 
     // MARK: - Banners
+
+    /// On a cluster: makes this node's banner endpoints and files show each business's banner as of
+    /// its latest incident event, whichever node delivered the banner change. The change is rendered
+    /// here from the same stored delivery (nothing is recorded: the delivering node records it).
+    func showBanners(of incidents: [IncidentRecord]) async {
+        let publishers = channels.bannerPublishers
+        for record in incidents where publishers[record.business] != nil {
+            let event = IncidentEvent(incident: record.id, sequence: record.eventSequence)
+            if state.withLock({ $0.bannersShown[record.business] }) == event { continue }
+            do {
+                let changes = try await store.deliveries(DeliveryFilter(incident: record.id, channel: .banner, limit: 50))
+                if let change = changes.filter({ $0.eventSequence <= record.eventSequence }).max(by: { $0.eventSequence < $1.eventSequence }),
+                   case .send(let channel, let message) = await prepare(change) {
+                    _ = try await channel.deliver(message)
+                }
+                state.withLock { $0.bannersShown[record.business] = event }
+            } catch {
+                logger.error("cannot show the banner another node decided", metadata: ["business": "\(record.business)", "error": "\(error)"])
+            }
+        }
+    }
 
     /// Makes the banner endpoints and files show what is published now (at start, and for new businesses).
     func prepareBanners(_ businesses: Set<BusinessID>? = nil) async {

@@ -32,9 +32,13 @@ extension FailoverCoordinator {
     }
 
     /// A cluster node starts as a follower: it decides nothing until it holds the leader lease.
-    public func startFollowing(as node: String) {
+    /// From then on platform statuses come from every node's vote (`quorum` nodes, nil for a majority).
+    public func startFollowing(as node: String, quorum: Int? = nil, lease: Duration = .seconds(15)) {
         isLeading = false
         nodeName = node
+        self.quorum = quorum
+        leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        clusterVote = ClusterVote()
     }
 
     /// Refuses an operator's change on a node that does not lead, naming the one that does.

@@ -12,7 +12,14 @@ extension FailoverCoordinator {
             return StatusReport.Platform(platform: spec.id.rawValue, name: spec.displayName, state: s?.state.rawValue ?? "unknown",
                                          reason: s?.reason ?? "not probed yet", since: s?.since ?? at)
         }
-        let open = try await store.incidents(IncidentFilter(state: .open, limit: 100_000))
+        // A cluster node whose database does not answer still says what it knows, and what is wrong.
+        let clustered = clusterVote != nil
+        var unreachable: String?
+        let open: [IncidentRecord]
+        do { open = try await store.incidents(IncidentFilter(state: .open, limit: 100_000)) } catch where clustered {
+            unreachable = "\(error)"
+            open = []
+        }
         let openByBusiness = Dictionary(open.map { ($0.business, $0) }, uniquingKeysWith: { a, _ in a })
         let activeHolds = overrideRecords.filter { $0.kind == .hold && ($0.expiresAt.map { $0 > at } ?? true) }
         var listed = Set(openByBusiness.keys)
@@ -25,7 +32,10 @@ extension FailoverCoordinator {
                 manual: manualFailovers.first { $0.business == b },
                 explanation: policies[b] == nil ? "removed from the policies directory" : engine.explain(b, statuses: current, now: at))
         }
-        let depth = try await store.queueDepth()
+        var depth: [DeliveryState: Int] = [:]
+        if unreachable == nil {
+            do { depth = try await store.queueDepth() } catch where clustered { unreachable = "\(error)" }
+        }
         metrics.setQueueDepth(depth)
         var queue: [String: Int] = [:]
         for (state, n) in depth { queue[state.rawValue] = n }
@@ -34,10 +44,19 @@ extension FailoverCoordinator {
                                   quietBusinesses: max(0, policies.count - businesses.filter { policies[BusinessID($0.business)] != nil }.count),
                                   queue: queue, lastReload: lastReload, disabledWebhooks: disabled)
         if let postgres = store as? PostgresStore, let node = nodeName {
-            let lease = try await postgres.leader()
+            var lease: LeaderLease?
+            var nodes: [(name: String, startedAt: Date, heartbeatAt: Date)] = []
+            if unreachable == nil {
+                do {
+                    lease = try await postgres.leader()
+                    nodes = try await postgres.nodes()
+                } catch { unreachable = "\(error)" }
+            }
             report.cluster = StatusReport.Cluster(
                 node: node, leads: isLeading, leader: lease?.node, term: lease?.term, leaseExpiresAt: lease?.expiresAt,
-                nodes: try await postgres.nodes().map { .init(name: $0.name, startedAt: $0.startedAt, lastHeartbeat: $0.heartbeatAt) })
+                nodes: nodes.map { .init(name: $0.name, startedAt: $0.startedAt, lastHeartbeat: $0.heartbeatAt) },
+                views: lastViews, quorum: quorum,
+                database: storeHealth?.summary ?? unreachable.map { "the state database does not answer: \($0)" })
         }
         return report
     }

@@ -41,6 +41,18 @@ public actor FailoverCoordinator {
     var leaderName: String?
     /// This node's name on a cluster; nil on one machine.
     var nodeName: String?
+    /// On a cluster: this node's own view of each platform, recorded every round for the vote.
+    var ownViews: [PlatformID: NodeView] = [:]
+    /// On a cluster: the platform statuses every node's views vote for; nil on one machine.
+    var clusterVote: ClusterVote?
+    /// On a cluster: every node's views as last read, for `detour status`.
+    var lastViews: [NodeView] = []
+    /// On a cluster: whether the database answers, for `detour status`.
+    var storeHealth: StoreHealth?
+    /// How many nodes must see a platform down (`cluster.quorum`); nil: a majority of those that can tell.
+    var quorum: Int?
+    /// The leader lease, in seconds: a node's view older than this (or three rounds) no longer counts.
+    var leaseSeconds: Double = 15
     /// Called with the new platform specs when a reload changes what is probed.
     var onPlatformsChanged: (@Sendable (DaemonConfig) -> Void)?
 
@@ -106,7 +118,12 @@ public actor FailoverCoordinator {
     public func observe(_ round: ProbeRound) async {
         metrics.probeRound(platform: round.platform)
         let observation = RoundObservation(platform: round.platform, results: round.results, at: round.at)
-        guard let transition = tracker.observe(observation, controls: round.controls) else { return }
+        let change = tracker.observe(observation, controls: round.controls)
+        if clusterVote != nil {
+            noteOwnView(round, change: change)
+            return
+        }
+        guard let transition = change else { return }
         logger.notice("platform status changed", metadata: [
             "platform": "\(transition.platform)", "status.from": "\(transition.from.rawValue)",
             "status.to": "\(transition.to.rawValue)", "status.reason": "\(transition.reason)",
@@ -117,8 +134,10 @@ public actor FailoverCoordinator {
         }
     }
 
+    /// The statuses decisions are made on: this node's own on one machine, the nodes' vote on a cluster.
     var statuses: [PlatformID: PlatformStatus] {
-        Dictionary(tracker.statuses.map { ($0.platform, $0) }, uniquingKeysWith: { a, _ in a })
+        if let clusterVote { return clusterVote.current }
+        return Dictionary(tracker.statuses.map { ($0.platform, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     // MARK: - Engine

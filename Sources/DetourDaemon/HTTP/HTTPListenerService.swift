@@ -23,6 +23,7 @@ public struct HTTPListenerService: Service {
     private let metrics: DetourMetrics
     private let readiness: @Sendable () async -> Bool
     private let stalls: @Sendable () -> [Heartbeats.Stall]
+    private let trouble: @Sendable () -> String?
     private let unsubscribe: UnsubscribePage
     private let logger: Logger
     private let onServerRunning: (@Sendable (Int) async -> Void)?
@@ -30,6 +31,8 @@ public struct HTTPListenerService: Service {
     /// - Parameters:
     ///   - readiness: whether the daemon is ready to serve (config loaded, store open, probes started).
     ///   - stalls: the daemon loops that are stuck now; `/healthz` is 503 while there is one.
+    ///   - trouble: why the daemon cannot do its work now though it runs (a cluster node whose
+    ///     database does not answer); `/readyz` is 503 with it while there is one.
     ///   - unsubscribe: checks the links in unsubscribe requests.
     ///   - onUnsubscribe: records that an address left a business's audience; a throw becomes a 500
     ///     asking the customer to try again.
@@ -41,6 +44,7 @@ public struct HTTPListenerService: Service {
         metrics: DetourMetrics,
         readiness: @escaping @Sendable () async -> Bool,
         stalls: @escaping @Sendable () -> [Heartbeats.Stall] = { [] },
+        trouble: @escaping @Sendable () -> String? = { nil },
         unsubscribe: UnsubscribeLinks,
         onUnsubscribe: @escaping @Sendable (BusinessID, String) async throws -> Void,
         logger: Logger,
@@ -52,6 +56,7 @@ public struct HTTPListenerService: Service {
         self.metrics = metrics
         self.readiness = readiness
         self.stalls = stalls
+        self.trouble = trouble
         self.unsubscribe = UnsubscribePage(links: unsubscribe, onUnsubscribe: onUnsubscribe, logger: logger)
         self.logger = logger
         self.onServerRunning = onServerRunning
@@ -115,8 +120,10 @@ public struct HTTPListenerService: Service {
             return stuck.isEmpty ? Self.text(200, "ok\n")
                 : Self.text(503, "stalled: " + stuck.map(\.description).joined(separator: "; ") + "\n")
         }
+        let trouble = self.trouble
         router.get("/readyz") { _, _ in
-            await readiness() ? Self.text(200, "ready\n") : Self.text(503, "starting\n")
+            guard await readiness() else { return Self.text(503, "starting\n") }
+            return trouble().map { Self.text(503, "not ready: \($0)\n") } ?? Self.text(200, "ready\n")
         }
         router.get("/metrics") { _, _ in
             Self.response(200, ["Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"],

@@ -16,7 +16,7 @@ enum PostgresSchema {
 
     /// Each step's SQL, applied in order; the count applied is kept in `detour_schema`. Statements
     /// in a step end with a semicolon at the end of a line.
-    static let steps: [String] = [v1]
+    static let steps: [String] = [v1, v2]
 
     /// Creates or migrates the schema and returns the install id. A database with tables but no
     /// `detour_schema` is someone else's: refused, never migrated into.
@@ -200,5 +200,34 @@ enum PostgresSchema {
         CREATE INDEX audit_business ON audit (business, id);
         CREATE TRIGGER audit_refuses_change BEFORE UPDATE OR DELETE ON audit
             FOR EACH ROW EXECUTE FUNCTION detour_refuse_change('the audit log is append-only');
+        """
+
+    /// Step 2: what the nodes of a cluster tell each other. Each node's own view of each platform,
+    /// for the leader's vote; and the operators' requests a node that does not lead passes to the leader.
+    static let v2 = """
+        CREATE TABLE platform_views (
+            node text NOT NULL,
+            platform text NOT NULL,
+            state text NOT NULL,
+            reason text NOT NULL,
+            controls_pass boolean NOT NULL,
+            since double precision NOT NULL,
+            at double precision NOT NULL,
+            PRIMARY KEY (node, platform)
+        );
+
+        CREATE TABLE requests (
+            id bigserial PRIMARY KEY,
+            node text NOT NULL,
+            actor text NOT NULL,
+            request text NOT NULL,
+            created_at double precision NOT NULL,
+            taken_by text,
+            taken_at double precision,
+            done_at double precision,
+            ok boolean,
+            answer text
+        );
+        CREATE INDEX requests_waiting ON requests (id) WHERE taken_by IS NULL AND done_at IS NULL
         """
 }

@@ -59,6 +59,7 @@ extension PostgresStore {
             let record = try PostgresRows.incident(rows[0])
             try await queue(deliveries, of: record, at: incident.openedAt, c)
             try await append(audit, incident: record.id, c)
+            try await notify(.incident, c)
             return record
         }
     }
@@ -86,6 +87,7 @@ extension PostgresStore {
                 """, logger: logger)
             try await queue(deliveries, of: row, at: at, c)
             try await append(audit, incident: id, c)
+            try await notify(.incident, c)
             return row
         }
     }

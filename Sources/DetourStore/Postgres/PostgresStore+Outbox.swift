@@ -142,7 +142,10 @@ extension PostgresStore {
                     RETURNING id
                     """)
             }
-            if count > 0 { try await append(audit, c) }
+            if count > 0 {
+                try await append(audit, c)
+                try await notify(.work, c)
+            }
             return count
         }
     }

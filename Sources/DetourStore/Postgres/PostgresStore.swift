@@ -121,9 +121,9 @@ public final class PostgresStore: Store {
     }
 
     /// Runs one statement outside a transaction and returns its rows.
-    func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
+    func rows(_ what: String, _ query: PostgresQuery, deadline: Duration = .seconds(30)) async throws -> [PostgresRow] {
         let client = client, logger = logger
-        return try await Self.answer(what, within: .seconds(30), location) {
+        return try await Self.answer(what, within: deadline, location) {
             try await client.query(query, logger: logger).collect()
         }
     }
