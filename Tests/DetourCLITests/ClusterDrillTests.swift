@@ -101,3 +101,51 @@ import TestKit
                 "a node still serves the banner; logs:\n\(c.logs())")
     }
 }
+
+/// Drill 6 of the "safe when the database is not": PostgreSQL unreachable for 30 s.
+@Suite(.serialized) struct ClusterDatabaseOutageTests {
+    /// Both nodes keep serving the banner they know, say what is wrong (`/readyz` 503, `detour
+    /// status`), the leader stops deciding when it cannot renew; when the database is back they
+    /// reconnect by themselves, a node leads again, and the all-clear goes out.
+    @Test func theNodesRideOutThirtySecondsWithoutTheDatabase() throws {
+        let server = try PostgresTestServer.dedicated()
+        let a = try PostgresDaemonTests.node("node-a", on: server.url), b = try PostgresDaemonTests.node("node-b", on: server.url)
+        try a.start()
+        defer { a.stop() }
+        try b.start()
+        defer { b.stop() }
+        let nodes = [a, b]
+        func logs() -> String { "== a\n\(a.log().suffix(2000))\n== b\n\(b.log().suffix(2000))" }
+        func ready(_ h: DaemonHarness) -> (Int, String)? {
+            (try? PlainHTTP.get(port: h.httpPort, path: "/readyz")).map { ($0.status, String(decoding: $0.body, as: UTF8.self)) }
+        }
+        #expect(a.wait(15) { (try? PostgresTestServer.psql(server.url, "SELECT count(*) FROM leader")) == "1" })
+        let leaderName = try PostgresTestServer.psql(server.url, "SELECT node FROM leader")
+        let leader = leaderName == "node-a" ? a : b
+        let start = try leader.cli(["failover", "start", "--business", "shop", "--reason", "drill"])
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(a.wait(30) { a.emails().count + b.emails().count >= 3 && nodes.allSatisfy { ($0.servedBanner()?["active"] as? Bool) == true } },
+                "no failover; logs:\n\(logs())")
+
+        try server.pause()
+        let paused = Date()
+        #expect(a.wait(15) { nodes.allSatisfy { ready($0)?.0 == 503 && ready($0)?.1.contains("state database") == true } },
+                "/readyz does not say the database is gone: \(nodes.map { ready($0).map { "\($0.0) \($0.1)" } ?? "-" })")
+        let status = try b.cli(["status"])
+        #expect(status.stdout.contains("DATABASE TROUBLE"), "\(status.stdout)\(status.stderr)")
+        #expect(nodes.allSatisfy { ($0.servedBanner()?["active"] as? Bool) == true }, "a node stopped serving the banner it knew")
+        #expect(leader.wait(15) { leader.log().contains("expired without renewal") }, "the leader kept deciding; log:\n\(leader.log().suffix(2000))")
+        Thread.sleep(forTimeInterval: max(0, 30 - Date().timeIntervalSince(paused)))
+        #expect(nodes.allSatisfy { ($0.servedBanner()?["active"] as? Bool) == true })
+
+        try server.resume()
+        #expect(a.wait(45) { nodes.allSatisfy { ready($0)?.0 == 200 } }, "the nodes did not come back; logs:\n\(logs())")
+        #expect(a.wait(15) { ((try? a.cli(["status"]))?.stdout ?? "").contains("leads (term") }, "no node leads again; logs:\n\(logs())")
+        let stop = try a.cli(["failover", "stop", "--business", "shop"])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(a.wait(30) { a.emails().count + b.emails().count >= 6 && nodes.allSatisfy { ($0.servedBanner()?["active"] as? Bool) == false } },
+                "no all-clear after the outage; logs:\n\(logs())")
+        #expect(a.emails().count + b.emails().count == 6, "one outage email and one all-clear per customer")
+        #expect(a.isRunning && b.isRunning)
+    }
+}

@@ -51,6 +51,15 @@ public enum PostgresTestServer {
             let (status, output) = try PostgresTestServer.script(["restart", dir])
             guard status == 0 else { throw PostgresTestServerError(message: output) }
         }
+        /// Stops the server at once, keeping its data: the database is unreachable until `resume()`.
+        public func pause() throws {
+            let (status, output) = try PostgresTestServer.script(["pause", dir])
+            guard status == 0 else { throw PostgresTestServerError(message: output) }
+        }
+        public func resume() throws {
+            let (status, output) = try PostgresTestServer.script(["resume", dir])
+            guard status == 0 else { throw PostgresTestServerError(message: output) }
+        }
         deinit { _ = try? PostgresTestServer.script(["stop", dir]) }
     }
 
