@@ -26,7 +26,7 @@ public struct NodeView: Sendable, Hashable, Codable {
 /// The platform statuses of a cluster, from every node's view: a platform is down only when a quorum
 /// of the nodes that can tell see it down. A node abstains when its own controls fail (its network
 /// is down), when it cannot tell, or when its view is older than the platform's `maxAge` (it stopped
-/// probing or died).
+/// probing or died; after an hour it is no longer named in the reason).
 ///
 /// `quorum` is a number of nodes, or nil for a majority of the nodes that vote. With a majority, a
 /// split (one of two) decides nothing: the platform shows `unknown`, which neither opens nor
@@ -72,7 +72,8 @@ public struct ClusterVote: Sendable {
     static func judge(_ views: [NodeView], quorum: Int?, maxAge: Double, now: Date) -> (PlatformState, String, Date?) {
         let sorted = views.sorted { $0.node < $1.node }
         let fresh = sorted.filter { now.timeIntervalSince($0.at) <= maxAge }
-        let silent = sorted.filter { now.timeIntervalSince($0.at) > maxAge }.map(\.node)
+        // A node silent for over an hour is taken to be gone for good, and no longer named.
+        let silent = sorted.filter { now.timeIntervalSince($0.at) > maxAge && now.timeIntervalSince($0.at) <= 3600 }.map(\.node)
         let voters = fresh.filter(\.votes)
         let blind = fresh.filter { !$0.controlsPass }.map(\.node)
         let unsure = fresh.filter { $0.controlsPass && $0.state == .unknown }.map(\.node)

@@ -47,37 +47,38 @@ extension PostgresStore {
         try await complete([CompletedDelivery(id: id, outcome: outcome)], owner: owner, now: now).isEmpty
     }
 
-    /// As `SQLiteStore.complete`: every outcome in one transaction, each only if `owner` still holds
+    /// As `SQLiteStore.complete`: every outcome in one statement, each only if `owner` still holds
     /// the row's lease; returns the ids it could not record (lost leases, or an id given twice).
     public func complete(_ outcomes: [CompletedDelivery], owner: String, now: Date) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
-        return try await write("completing \(outcomes.count) deliveries for \(owner)") { [self] c in
-            var lost: [Int64] = []
-            for done in outcomes {
-                let changed: Int
-                switch done.outcome {
-                case .sent(let reply):
-                    changed = try await updated(c, """
-                        UPDATE deliveries SET state = 'sent', reply = \(reply), sent_at = \(now.pgValue),
-                            lease_owner = NULL, lease_expires_at = NULL
-                        WHERE id = \(done.id) AND state = 'sending' AND lease_owner = \(owner) RETURNING id
-                        """)
-                case .retry(let error, let retryAt):
-                    changed = try await updated(c, """
-                        UPDATE deliveries SET state = 'failed', last_error = \(error), next_attempt_at = \(retryAt.pgValue),
-                            lease_owner = NULL, lease_expires_at = NULL
-                        WHERE id = \(done.id) AND state = 'sending' AND lease_owner = \(owner) RETURNING id
-                        """)
-                case .dead(let error):
-                    changed = try await updated(c, """
-                        UPDATE deliveries SET state = 'dead', last_error = \(error), lease_owner = NULL, lease_expires_at = NULL
-                        WHERE id = \(done.id) AND state = 'sending' AND lease_owner = \(owner) RETURNING id
-                        """)
-                }
-                if changed == 0 { lost.append(done.id) }
+        // An id given twice is recorded once: its first outcome, as one after another would.
+        var seen = Set<Int64>()
+        var lost: [Int64] = []
+        var ids: [Int64] = [], states: [String] = [], texts: [String] = [], retries: [Double] = []
+        for done in outcomes {
+            guard seen.insert(done.id).inserted else { lost.append(done.id); continue }
+            ids.append(done.id)
+            switch done.outcome {
+            case .sent(let reply): states.append("sent"); texts.append(reply); retries.append(0)
+            case .retry(let error, let at): states.append("failed"); texts.append(error); retries.append(at.pgValue)
+            case .dead(let error): states.append("dead"); texts.append(error); retries.append(0)
             }
-            return lost
         }
+        let at = now.pgValue
+        let recorded = try await write("completing \(outcomes.count) deliveries for \(owner)") { [self, ids, states, texts, retries] c in
+            Set(try await c.query("""
+                UPDATE deliveries d SET state = o.state,
+                    reply = CASE WHEN o.state = 'sent' THEN o.text ELSE d.reply END,
+                    sent_at = CASE WHEN o.state = 'sent' THEN \(at) ELSE d.sent_at END,
+                    last_error = CASE WHEN o.state = 'sent' THEN d.last_error ELSE o.text END,
+                    next_attempt_at = CASE WHEN o.state = 'failed' THEN o.retry_at ELSE d.next_attempt_at END,
+                    lease_owner = NULL, lease_expires_at = NULL
+                FROM unnest(\(ids)::bigint[], \(states)::text[], \(texts)::text[], \(retries)::float8[]) AS o(id, state, text, retry_at)
+                WHERE d.id = o.id AND d.state = 'sending' AND d.lease_owner = \(owner)
+                RETURNING d.id
+                """, logger: logger).collect().map { try $0.decode(Int64.self) })
+        }
+        return lost + ids.filter { !recorded.contains($0) }
     }
 
     private func updated(_ c: PostgresConnection, _ query: PostgresQuery) async throws -> Int {
