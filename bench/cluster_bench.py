@@ -42,9 +42,11 @@ def port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def psql(url, sql):
+def psql(url, sql, tolerate=False):
     r = subprocess.run(["psql", url, "-XtAq", "-c", sql], capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
+        if tolerate:  # the nodes are still creating the schema
+            return ""
         fail(f"psql: {r.stderr.strip()}")
     return r.stdout.strip()
 
@@ -147,7 +149,7 @@ def main():
             if time.monotonic() > deadline:
                 fail("no node became ready and led within 60 s")
             if args.postgres:
-                name = psql(state, "SELECT node FROM leader WHERE expires_at > extract(epoch from now())")
+                name = psql(state, "SELECT node FROM leader WHERE expires_at > extract(epoch from now())", tolerate=True)
                 leader = next((x for x in nodes if x.name == name), None)
                 if leader and "leading" not in leader.cli("status").stdout:
                     leader = None

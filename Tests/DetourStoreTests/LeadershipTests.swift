@@ -92,4 +92,38 @@ import TestKit
         #expect(nodes.map(\.name) == ["a", "b"])
         #expect(nodes[0].heartbeatAt == t0 + 4 && nodes[1].startedAt == t0 + 2)
     }
+
+    /// A request asked on a follower is taken by exactly one leader, once; one nobody took can be
+    /// withdrawn (and then no leader takes it), one a leader took cannot.
+    @Test func requestsAreTakenOnceAndOnlyAnUntakenOneCanBeWithdrawn() async throws {
+        let (_, a, b) = try await twoNodes()
+        let first = try await b.submitRequest(node: "b", actor: "uid 1000 on b", request: "{\"request\":\"release\"}", now: t0)
+        let second = try await b.submitRequest(node: "b", actor: "uid 1000 on b", request: "{}", now: t0 + 1)
+        async let x = a.takeRequest(node: "a", now: t0 + 2)
+        async let y = b.takeRequest(node: "b", now: t0 + 2)
+        let taken = [try await x, try await y].compactMap { $0 }
+        #expect(Set(taken.map(\.id)) == [first, second], "each request taken by one node")
+        #expect(try await a.takeRequest(node: "a", now: t0 + 3) == nil)
+        #expect(try await b.withdrawRequest(first, reason: "late", now: t0 + 4) == false, "a taken request is being carried out")
+        try await a.finishRequest(first, ok: true, answer: "done", now: t0 + 5)
+        let done = try #require(try await b.request(first))
+        #expect(done.ok == true && done.answer == "done" && done.actor == "uid 1000 on b" && done.doneAt == t0 + 5)
+
+        let third = try await b.submitRequest(node: "b", actor: "uid 0 on b", request: "{}", now: t0 + 6)
+        #expect(try await b.withdrawRequest(third, reason: "no leader", now: t0 + 7))
+        #expect(try await a.takeRequest(node: "a", now: t0 + 8) == nil, "a withdrawn request is never carried out")
+        #expect(try await b.request(third)?.ok == false)
+    }
+
+    /// Each node's views are kept one row per node and platform, replaced each round.
+    @Test func viewsAreOneRowPerNodeAndPlatform() async throws {
+        let (_, a, b) = try await twoNodes()
+        let acme = PlatformID("acme")
+        try await a.recordViews([NodeView(node: "a", platform: acme, state: .down, reason: "503", controlsPass: true, since: t0, at: t0)])
+        try await b.recordViews([NodeView(node: "b", platform: acme, state: .unknown, reason: "net", controlsPass: false, since: t0, at: t0)])
+        try await a.recordViews([NodeView(node: "a", platform: acme, state: .operational, reason: "ok", controlsPass: true, since: t0 + 5, at: t0 + 5)])
+        let views = try await b.views()
+        #expect(views.map(\.node) == ["a", "b"])
+        #expect(views[0].state == .operational && views[0].at == t0 + 5 && views[1].controlsPass == false)
+    }
 }

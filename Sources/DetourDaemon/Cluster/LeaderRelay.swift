@@ -7,10 +7,10 @@ import Foundation
 struct LeaderRelay: Sendable {
     let store: PostgresStore
     let node: String
-    /// How long to wait for a leader to take the change.
-    var takeLimit: Duration = .seconds(20)
-    /// How long to wait, once taken, for the leader's answer.
-    var answerLimit: Duration = .seconds(60)
+    /// How long to wait for a leader to take the change. With `answerLimit`, within the CLI's 30 s.
+    var takeLimit: Duration = .seconds(15)
+    /// How long to wait, once asked, for the leader's answer.
+    var answerLimit: Duration = .seconds(12)
     var poll: Duration = .milliseconds(100)
 
     func pass(_ request: ControlRequest, by who: String) async throws -> String {
