@@ -13,16 +13,18 @@ import TestKit
     @Test func flapping() throws { try drill("flapping") }
     @Test func manualDuringFalseNegative() throws { try drill("manual-during-false-negative") }
 
-    private func drill(_ name: String, timeout: Double = 120) throws {
-        let r = try runDrill(name, timeout: timeout)
+    static func drill(_ name: String, script: String = "examples/drills/run.sh", timeout: Double = 120) throws {
+        let r = try runDrill(name, script: script, timeout: timeout)
         #expect(r.status == 0 && r.output.contains("PASS \(name)"),
                 "drill \(name) exited \(r.status); its output:\n\(r.output.suffix(6000))")
     }
 
-    private func runDrill(_ name: String, timeout: Double) throws -> (status: Int32, output: String) {
+    private func drill(_ name: String) throws { try Self.drill(name) }
+
+    private static func runDrill(_ name: String, script: String, timeout: Double) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Repo.path("examples/drills/run.sh"), name]
+        p.arguments = [Repo.path(script), name]
         var env = ProcessInfo.processInfo.environment
         env["DETOUR_BIN"] = DetourBinary.path
         if Repo.python != "/usr/bin/env" { env["DETOUR_PYTHON"] = Repo.python }
@@ -50,6 +52,21 @@ import TestKit
         while !box.done, Date() < readDeadline { usleep(10_000) }
         let status = p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus
         return (status, String(decoding: box.data, as: UTF8.self))
+    }
+}
+
+/// Issue #15's cluster drills (`examples/cluster/run.sh NAME`): three real nodes on one PostgreSQL
+/// database (the suite's server, `DETOUR_TEST_POSTGRES_URL`, or a throwaway one of the script's),
+/// one failure each, ending with `PASS NAME` or `FAIL NAME: why`.
+@Suite(.serialized) struct ClusterScriptDrillTests {
+    @Test func leaderKilledMidFanOutOf20000() throws { try DrillTests.drill("leader-kill", script: "examples/cluster/run.sh", timeout: 320) }
+    @Test func leaderFrozenPastItsLease() throws { try DrillTests.drill("leader-freeze", script: "examples/cluster/run.sh", timeout: 230) }
+    @Test func databaseRestartMidFanOut() throws { try DrillTests.drill("database-restart", script: "examples/cluster/run.sh", timeout: 380) }
+    @Test func aNodeWhoseNetworkIsDownAbstains() throws {
+        try DrillTests.drill("network-down-abstains", script: "examples/cluster/run.sh", timeout: 230)
+    }
+    @Test func oneNodeSeeingThePlatformDownIsNotEnough() throws {
+        try DrillTests.drill("one-node-sees-down", script: "examples/cluster/run.sh", timeout: 230)
     }
 }
 

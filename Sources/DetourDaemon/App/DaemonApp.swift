@@ -73,7 +73,7 @@ public struct DaemonApp: Sendable {
         options.quorum = daemon.node.quorum
         let core = try await DaemonCore.assemble(config: config, store: store, links: links, http: http, options: options,
                                                  notifier: notifier, startTime: startedAt, logger: logger)
-        let (coordinator, metrics, heartbeats) = (core.coordinator, core.metrics, core.heartbeats)
+        let (coordinator, metrics) = (core.coordinator, core.metrics)
 
         let ready = ReadyFlag()
         let controlPath = daemon.control.path
@@ -88,7 +88,7 @@ public struct DaemonApp: Sendable {
         }
         let httpService = HTTPListenerService(
             host: daemon.http.host, port: daemon.http.port, banners: core.bannerState, metrics: metrics,
-            readiness: { ready.isSet }, stalls: { heartbeats.stalls() }, trouble: { [storeHealth = core.storeHealth] in storeHealth.summary },
+            readiness: { ready.isSet }, stalls: { core.stalls() }, trouble: { [storeHealth = core.storeHealth] in storeHealth.summary },
             unsubscribe: links,
             onUnsubscribe: { business, email in
                 try await store.unsubscribe(business: business, email: email, at: Date())
@@ -114,7 +114,7 @@ public struct DaemonApp: Sendable {
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, interval: interval, clock: ContinuousClock(),
-                                            stalls: { heartbeats.stalls() }, logger: logger))
+                                            stalls: { core.stalls() }, logger: logger))
         }
         services.append(StoppingNotice(notifier: notifier, logger: logger))
 

@@ -103,6 +103,13 @@ public struct DaemonCore: Sendable {
                           coordinator: coordinator, wake: wake, storeHealth: storeHealth, pools: pools, services: services)
     }
 
+    /// The loops that are stuck now, for `/healthz` and the watchdog. On a cluster node whose
+    /// database does not answer, loops waiting on it are not stuck in a way a restart would mend:
+    /// the node keeps serving what it knows, and `/readyz` (not `/healthz`) reports the database.
+    public func stalls() -> [Heartbeats.Stall] {
+        storeHealth.trouble == nil ? heartbeats.stalls() : []
+    }
+
     /// Closes the SMTP connections once the services have stopped.
     public func close() async { await pools.closeAll() }
 }

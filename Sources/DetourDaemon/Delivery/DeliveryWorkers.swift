@@ -49,7 +49,9 @@ public struct DeliveryWorkers: Service {
     static func loopName(_ kind: ChannelKind) -> String { "delivery.\(kind.rawValue)" }
 
     public func run() async throws {
-        let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger)
+        // Unrecorded outcomes are what a SIGKILL could send twice: at most twice the senders' number.
+        let senders = ChannelKind.allCases.map(concurrency).reduce(0, +)
+        let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger, maxPending: 2 * senders)
         let inFlight = InFlight()
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await recorder.run() }
@@ -122,7 +124,7 @@ public struct DeliveryWorkers: Service {
                         switch claimedQueue.take() {
                         case .delivery(let d):
                             let outcome = await self.process(d)
-                            recorder.submit(CompletedDelivery(id: d.id, outcome: outcome))
+                            await recorder.submit(CompletedDelivery(id: d.id, outcome: outcome))
                             // Wake the claims only when a batch's worth of places is free, or all are.
                             let left = inFlight.remove(d.id, kind)
                             if capacity - left == batch || left == 0 { finished.signal() }

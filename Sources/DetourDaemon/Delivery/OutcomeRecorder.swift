@@ -10,7 +10,8 @@ import Synchronization
 /// lock held for long), the write is retried with backoff, and the deliveries stay leased to this
 /// worker (`pendingIDs` are renewed with the in-flight ones), so a message that went out is not sent
 /// again. Only a process that dies with outcomes still here lets them be attempted again, with the
-/// same Message-ID or webhook-id.
+/// same Message-ID or webhook-id. So that these stay few, at most `maxPending` outcomes wait here:
+/// a sender that hands one over beyond that waits for a write before it takes its next delivery.
 final class OutcomeRecorder: Sendable {
     private struct State {
         var queue: [CompletedDelivery] = []
@@ -29,17 +30,26 @@ final class OutcomeRecorder: Sendable {
     let maxBatch: Int
     /// How long outcomes are gathered before a write.
     let gather: Duration
+    /// The most outcomes kept here, written or not yet: beyond it `submit` waits.
+    let maxPending: Int
 
     init(store: any Store, owner: String, now: @escaping @Sendable () -> Date, clock: any Clock<Duration>, logger: Logger,
-         maxBatch: Int = 512, gather: Duration = .milliseconds(4)) {
+         maxBatch: Int = 512, gather: Duration = .milliseconds(4), maxPending: Int = 512) {
         self.store = store; self.owner = owner; self.now = now; self.clock = clock; self.logger = logger
-        self.maxBatch = maxBatch; self.gather = gather
+        self.maxBatch = maxBatch; self.gather = gather; self.maxPending = max(1, maxPending)
     }
 
-    /// Hands over an outcome; it is written soon, with whatever else arrives meanwhile.
-    func submit(_ completed: CompletedDelivery) {
+    /// Hands over an outcome; it is written soon, with whatever else arrives meanwhile. Returns once
+    /// at most `maxPending` outcomes wait here, so a store that falls behind holds the senders back
+    /// instead of letting unrecorded sends pile up.
+    func submit(_ completed: CompletedDelivery) async {
         state.withLock { $0.queue.append(completed) }
         arrived.signal()
+        while true {
+            let seen = written.generation
+            guard state.withLock({ $0.queue.count + $0.writing.count }) > maxPending else { return }
+            await written.wait(since: seen, timeout: .milliseconds(100), clock: clock)
+        }
     }
 
     /// Deliveries whose outcome is known here and not yet in the store: their leases must be kept.

@@ -20,17 +20,18 @@ extension PostgresStore {
         }
     }
 
+    /// The version's id, added if new. Nodes adding the same version at once (they start together,
+    /// or reload together) get the same id: the no-op update waits for the other's insert and
+    /// returns its row, where DO NOTHING would return no row at all.
     private func insertPolicyVersion(_ v: PolicyVersion, _ c: PostgresConnection) async throws -> Int64 {
         let rows = try await c.query("""
-            WITH added AS (
-                INSERT INTO policy_versions (business, file, content_hash, loaded_at)
-                VALUES (\(v.business.rawValue), \(v.file), \(v.contentHash), \(v.loadedAt.pgValue))
-                ON CONFLICT (business, content_hash) DO NOTHING RETURNING id)
-            SELECT id FROM added
-            UNION ALL SELECT id FROM policy_versions WHERE business = \(v.business.rawValue) AND content_hash = \(v.contentHash)
-            LIMIT 1
+            INSERT INTO policy_versions (business, file, content_hash, loaded_at)
+            VALUES (\(v.business.rawValue), \(v.file), \(v.contentHash), \(v.loadedAt.pgValue))
+            ON CONFLICT (business, content_hash) DO UPDATE SET business = excluded.business
+            RETURNING id
             """, logger: logger).collect()
-        return try rows[0].decode(Int64.self)
+        guard let row = rows.first else { throw StoreError(.unavailable, "recording a policy version of \(v.business): no id returned") }
+        return try row.decode(Int64.self)
     }
 
     /// As `SQLiteStore.openIncident`: the incident at event sequence 1, its deliveries and the audit

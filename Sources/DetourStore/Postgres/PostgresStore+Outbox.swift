@@ -66,7 +66,8 @@ extension PostgresStore {
         }
         let at = now.pgValue
         let recorded = try await write("completing \(outcomes.count) deliveries for \(owner)") { [self, ids, states, texts, retries] c in
-            Set(try await c.query("""
+            try await lockInOrder(ids, c)
+            return Set(try await c.query("""
                 UPDATE deliveries d SET state = o.state,
                     reply = CASE WHEN o.state = 'sent' THEN o.text ELSE d.reply END,
                     sent_at = CASE WHEN o.state = 'sent' THEN \(at) ELSE d.sent_at END,
@@ -81,6 +82,13 @@ extension PostgresStore {
         return lost + ids.filter { !recorded.contains($0) }
     }
 
+    /// Locks the rows in id order before a statement updates them: the outcome writes and the lease
+    /// renewals of one node run at once on overlapping rows, and two statements that lock the same
+    /// rows in different orders deadlock (PostgreSQL then aborts one of them).
+    private func lockInOrder(_ ids: [Int64], _ c: PostgresConnection) async throws {
+        try await c.query("SELECT id FROM deliveries WHERE id = ANY(\(ids)::bigint[]) ORDER BY id FOR UPDATE", logger: logger)
+    }
+
     private func updated(_ c: PostgresConnection, _ query: PostgresQuery) async throws -> Int {
         try await c.query(query, logger: logger).collect().count
     }
@@ -89,6 +97,7 @@ extension PostgresStore {
     public func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws {
         guard !ids.isEmpty else { return }
         try await write("renewing the leases of \(owner)") { [self] c in
+            try await lockInOrder(ids, c)
             try await c.query("""
                 UPDATE deliveries SET lease_expires_at = \(until.pgValue)
                 WHERE id = ANY(\(ids)::bigint[]) AND state = 'sending' AND lease_owner = \(owner)
