@@ -197,7 +197,7 @@ struct PolicyLoader {
         if let v = m.required("name", hint: "name: staff-slack"), let s = v.singleLine() {
             if Slug.isValid(s) { name = s } else { v.error("webhook name '\(s.prefix(64))' must be lowercase letters, digits, '-' or '_'") }
         }
-        let format = m.required("format", hint: "format: standard, slack, teams, discord or json")?.oneOf(WebhookChannel.Format.self)
+        let format = m.required("format", hint: "format: standard, slack, teams, discord, json or custom")?.oneOf(WebhookChannel.Format.self)
         let urlNode = m.optional("url") ?? m.optional("url_file")
         var url = secrets.read(m, "url")
         if urlNode == nil { m.node.error("webhook needs url or url_file", hint: "url_file keeps a Slack/Teams/Discord URL (which holds a token) out of this file") }
@@ -206,7 +206,7 @@ struct PolicyLoader {
             if let problem = target { urlNode?.error(problem.message, hint: problem.hint); url = nil }
         }
         let secret = secrets.read(m, "secret")
-        if let secret, format == .standard {
+        if let secret, format == .standard || format == .custom {
             let raw = secret.reveal()
             let body = raw.hasPrefix("whsec_") ? String(raw.dropFirst(6)) : raw
             if Data(base64Encoded: body) == nil || body.count < 24 {
@@ -218,9 +218,11 @@ struct PolicyLoader {
             m.node.error("the standard format signs every delivery and needs a secret", hint: "secret_file: /etc/detour/secrets/NAME.whsec (whsec_ + base64)")
         }
         let refs = templates(m, dir)
+        let custom = customRequest(m, format: format, secrets: secrets, dir: dir)
         m.finish()
         guard let name, let format, let url else { return nil }
-        return WebhookChannel(name: name, format: format, url: url, secret: secret, templates: refs)
+        if format == .custom, custom == nil { return nil }
+        return WebhookChannel(name: name, format: format, url: url, secret: secret, templates: refs, custom: custom)
     }
 
     /// `Name <addr@example.com>`, `"Name" <addr>` or a bare address.

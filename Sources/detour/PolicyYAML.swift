@@ -58,6 +58,15 @@ enum PolicyYAML {
                 w.line("      format: \(hook.format.rawValue)")
                 secret("url", hook.url, indent: "      ", into: &w)
                 if let s = hook.secret { secret("secret", s, indent: "      ", into: &w) }
+                if let custom = hook.custom {
+                    w.line("      method: \(custom.method)")
+                    if !custom.headers.isEmpty {
+                        w.line("      headers:")
+                        for header in custom.headers { secret(header.name, header.value, indent: "        ", into: &w) }
+                    }
+                    if let body = custom.body { w.line("      body: \(scalar(path(body, from: dir)))") }
+                    w.line("      content_type: \(scalar(custom.contentType))")
+                }
                 templates(hook.templates, dir: dir, indent: "      ", into: &w)
             }
         }

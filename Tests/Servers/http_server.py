@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-    do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = handle_any
+    do_GET = do_POST = do_PUT = do_PATCH = do_HEAD = do_DELETE = handle_any
 
 ThreadingHTTPServer.request_queue_size = 256
 ROUTES = load_routes()

@@ -48,6 +48,31 @@ public enum TemplateCheck {
             } catch {
                 out.append(Problem(keyPath: "channels.webhooks[\(i)].templates", message: "webhook \(webhook.name): \(error)"))
             }
+            if let custom = webhook.custom, let path = custom.body, readable(path) != nil {
+                out += customBodyProblems(custom, webhook: webhook.name, keyPath: "channels.webhooks[\(i)].body", sample: sample)
+            }
+        }
+        return out
+    }
+
+    /// A custom body must parse, and render (for an outage and an all-clear, with a message full of
+    /// quotes and line breaks) into what its content type promises: valid JSON for JSON.
+    static func customBodyProblems(_ custom: WebhookChannel.CustomRequest, webhook: String, keyPath: String,
+                                   sample: MessageContext) -> [Problem] {
+        let body: CustomBody
+        do { body = try CustomBody(custom) } catch { return [Problem(keyPath: keyPath, message: "webhook \(webhook): \(error)")] }
+        var out: [Problem] = []
+        for event in [MessageEvent.opened, .resolved] {
+            var c = sample
+            c.event = event
+            c.message = "Our \"DMs\" are down\nCall 0161 496 0000 \\ or email us & we reply"
+            let message = OutgoingMessage(deliveryID: "detour-check-1-1-1", recipient: webhook, context: c)
+            guard let data = try? body.render(message, text: WebhookText(headline: "Check", body: c.message), channel: webhook) else { continue }
+            if CustomBody.escaping(for: custom.contentType) == "DETOUR_JSON", (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
+                out.append(Problem(keyPath: keyPath, message: "webhook \(webhook): the \(event.rawValue) body is not valid JSON: "
+                                   + "\(String(decoding: data.prefix(200), as: UTF8.self)) (put each {{value}} inside quotes: \"{{message}}\")"))
+                break
+            }
         }
         return out
     }

@@ -15,6 +15,8 @@ public struct WebhookSender: Channel {
 
     private let webhook: WebhookChannel
     private let templates: WebhookTemplates
+    /// The body template of a `custom` webhook, loaded once.
+    private let custom: CustomBody?
     private let network: WebhookNetwork
     private let client: CurlHTTPClient
     private let logger: Logger
@@ -30,6 +32,9 @@ public struct WebhookSender: Channel {
                 now: @escaping @Sendable () -> Date = { Date() }) throws(TemplateRenderer.Problem) {
         self.webhook = webhook
         self.templates = try WebhookTemplates(webhook.templates)
+        // A `custom` webhook without its own request shape sends the `json` body by POST.
+        let request = webhook.custom ?? (webhook.format == .custom ? WebhookChannel.CustomRequest() : nil)
+        self.custom = try request.map(CustomBody.init)
         self.network = network
         self.client = client
         self.logger = logger
@@ -42,12 +47,13 @@ public struct WebhookSender: Channel {
         let sentAt = now()
         let body = try WebhookBody.make(format: webhook.format, channel: webhook.name, message: message,
                                         text: templates.text(for: message.context), secret: webhook.secret,
-                                        timestamp: Int64(sentAt.timeIntervalSince1970.rounded(.down)))
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "User-Agent": Self.userAgent]
+                                        timestamp: Int64(sentAt.timeIntervalSince1970.rounded(.down)), custom: custom)
+        var headers: HTTPHeaders = ["Content-Type": body.contentType, "User-Agent": Self.userAgent]
+        for header in webhook.custom?.headers ?? [] { headers.add(header.name, header.value.reveal()) }
         for (name, value) in body.headers { headers.add(name, value) }
         let rule = WebhookAddressRule(allowPrivateTargets: network.allowPrivateTargets)
         let timeout = max(network.timeout.duration, .milliseconds(100))
-        let request = HTTPRequest(url: url, method: "POST", headers: headers, body: body.data, timeout: timeout,
+        let request = HTTPRequest(url: url, method: webhook.custom?.method ?? "POST", headers: headers, body: body.data, timeout: timeout,
                                   connectTimeout: min(timeout, .seconds(10)), followRedirects: false,
                                   maxResponseBytes: 64 * 1024, allowAddress: { rule.allows($0) })
         var metadata: Logger.Metadata = [

@@ -101,17 +101,39 @@ public struct BannerChannel: Sendable, Hashable, Codable {
 
 public struct WebhookChannel: Sendable, Hashable, Codable {
     public enum Format: String, Sendable, Hashable, Codable, CaseIterable {
-        case standard, slack, teams, discord, json
+        case standard, slack, teams, discord, json, custom
     }
     public var name: String
     public var format: Format
     /// The target URL. It is a secret: Slack, Teams and Discord URLs carry their token in the path.
     public var url: Secret
-    /// Signing secret (`whsec_…`) for the `standard` format.
+    /// Signing secret (`whsec_…`) for the `standard` format; optional for `custom`.
     public var secret: Secret?
     public var templates: TemplateRefs
-    public init(name: String, format: Format, url: Secret, secret: Secret?, templates: TemplateRefs) {
-        self.name = name; self.format = format; self.url = url; self.secret = secret; self.templates = templates
+    /// The request a `custom` webhook sends; nil for the other formats.
+    public var custom: CustomRequest?
+    public init(name: String, format: Format, url: Secret, secret: Secret?, templates: TemplateRefs, custom: CustomRequest? = nil) {
+        self.name = name; self.format = format; self.url = url; self.secret = secret; self.templates = templates; self.custom = custom
+    }
+
+    /// A request shaped by the business for its CRM, booking system or gateway: the method, headers
+    /// (values may be secrets; none is ever printed) and a Mustache body with its content type.
+    public struct CustomRequest: Sendable, Hashable, Codable {
+        public var method: String
+        public var headers: [Header]
+        /// The body template's path; nil sends the `json` format's body.
+        public var body: String?
+        public var contentType: String
+
+        public struct Header: Sendable, Hashable, Codable {
+            public var name: String
+            public var value: Secret
+            public init(name: String, value: Secret) { self.name = name; self.value = value }
+        }
+
+        public init(method: String = "POST", headers: [Header] = [], body: String? = nil, contentType: String = "application/json") {
+            self.method = method; self.headers = headers; self.body = body; self.contentType = contentType
+        }
     }
 }
 
