@@ -166,6 +166,32 @@ import TestKit
         #expect(try await restarted.renew() == clock.now.addingTimeInterval(15 * 60), "the restarted daemon renews the banner it found")
     }
 
+    /// A new state database numbers its incidents from 1 again: the files an old one left (its
+    /// incident 1, resolved) are served until the new incident's banner comes, and do not hold it back.
+    @Test func filesLeftByAnotherStateDatabaseDoNotHoldBackItsIncidents() async throws {
+        let tmp = try TempDir("banner")
+        let clock = BannerTestClock()
+        let old = try BannerFixture.publisher(tmp.path, clock: clock)
+        try await old.prepare()
+        var opened = BannerFixture.message(.opened)
+        opened.context.eventSequence = 1
+        var resolved = BannerFixture.message(.resolved)
+        resolved.context.eventSequence = 2
+        _ = try await old.deliver(opened)
+        _ = try await old.deliver(resolved)
+
+        let fresh = try BannerFixture.publisher(tmp.path, clock: clock, state: BannerState())
+        try await fresh.prepare()
+        #expect(await fresh.state.entry(for: "rosies-bakery")?.document.active == false)
+        _ = try await fresh.deliver(opened)
+        #expect(await fresh.state.entry(for: "rosies-bakery")?.document.active == true, "the new incident 1's banner goes up")
+        #expect(try BannerFixture.json(tmp.file("banner.json"))["active"] as? Bool == true)
+        // Once it has published, a late retry of an older event is held back as before.
+        _ = try await fresh.deliver(resolved)
+        let again = try await fresh.deliver(opened)
+        #expect(again.reply.contains("unchanged"), "\(again.reply)")
+    }
+
     @Test func aMessageForAnotherBusinessIsRefused() async throws {
         let tmp = try TempDir("banner")
         let publisher = try BannerFixture.publisher(tmp.path, clock: BannerTestClock())

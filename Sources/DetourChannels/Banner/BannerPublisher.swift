@@ -31,6 +31,11 @@ public actor BannerPublisher: Channel {
     private let writer = AtomicFileWriter()
     /// The banner as this publisher last decided it; restored by `prepare()`.
     private var current: BannerState.Entry?
+    /// `current` was read from the files a previous run left, and nothing has been published since.
+    /// It is served, but it does not hold back an incident event: the files may come from another
+    /// state database (a new one numbers its incidents from 1 again), and the daemon already drops
+    /// an event its incident has moved past before it gets here.
+    private var adoptedFromFiles = false
 
     /// Loads the templates (the policy's own files or the built-in ones) so a broken template
     /// shows up when the policy loads, not in the middle of an outage.
@@ -61,6 +66,7 @@ public actor BannerPublisher: Channel {
                   let document = BannerDocument.decode(data), document.business.id == business.rawValue {
             let html = FileManager.default.contents(atPath: publishDir + "/banner.html") ?? Data()
             current = BannerState.Entry(document: document, json: data, html: html, revision: Self.nextRevision())
+            adoptedFromFiles = true
         }
         let entry: BannerState.Entry
         if let current {
@@ -83,7 +89,9 @@ public actor BannerPublisher: Channel {
                                 retryable: false)
         }
         let at = now()
-        if case .skip(let why) = BannerTransition.decide(current: current?.document, event: context.event,
+        // Files left by a previous run hold back only a test (it must not replace a live outage banner).
+        let standing = adoptedFromFiles && context.event != .test ? nil : current?.document
+        if case .skip(let why) = BannerTransition.decide(current: standing, event: context.event,
                                                          incident: context.incidentID, sequence: context.eventSequence, now: at) {
             return DeliveryReceipt(reply: "banner for \(business) unchanged: \(why)")
         }
@@ -91,6 +99,7 @@ public actor BannerPublisher: Channel {
         let html = render(document, context)
         let entry = BannerState.Entry(document: document, json: try document.encoded(), html: Data(html.utf8), revision: Self.nextRevision())
         current = entry
+        adoptedFromFiles = false
         // Memory first: even if the disk write fails, the daemon's own URLs show the right banner.
         let failure = writeFilesCatching(entry)
         await state.store(entry, for: business.rawValue)
