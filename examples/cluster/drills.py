@@ -719,7 +719,7 @@ def drill_leader_kill(c):
     recipients, concurrency = 20000, 4
     c.setup(recipients=recipients, email_concurrency=concurrency)
     say(f"every node: delivery.concurrency.email {concurrency} (at most {concurrency} emails being sent on a node, and "
-        f"{2 * (concurrency + 4 + 1)} sent and not yet recorded), "
+        f"{max(64, 4 * (concurrency + 4 + 1))} sent and not yet recorded), "
         f"leader_lease {int(LEADER_LEASE)}s")
     c.watch()
     wait_operational(c)
@@ -792,8 +792,9 @@ def drill_leader_kill(c):
         expect(duplicates <= int(leased), f"duplicates ({duplicates}) ≤ the emails the store held as claimed by "
                f"{leader.name} and not recorded at the kill ({leased}): nothing recorded as sent went out again")
     # In flight on a node: the emails being sent (delivery.concurrency.email) and the sent ones whose
-    # outcome waits to be written, which Detour caps at twice the node's senders (email, webhook 4, banner 1).
-    bound = concurrency + 2 * (concurrency + 4 + 1)
+    # outcome waits to be written, which Detour caps at four times the node's senders (email, webhook 4,
+    # banner 1), and at least 64.
+    bound = concurrency + max(64, 4 * (concurrency + 4 + 1))
     expect(duplicates <= bound,
            f"duplicates ({duplicates}) ≤ what the killed leader could have in flight ({concurrency} sending + "
            f"{bound - concurrency} sent and not yet recorded)")

@@ -49,9 +49,11 @@ public struct DeliveryWorkers: Service {
     static func loopName(_ kind: ChannelKind) -> String { "delivery.\(kind.rawValue)" }
 
     public func run() async throws {
-        // Unrecorded outcomes are what a SIGKILL could send twice: at most twice the senders' number.
+        // Unrecorded outcomes are what a SIGKILL could send twice: at most four times the senders'
+        // number (at least 64, so a batch can gather while the last one is written).
         let senders = ChannelKind.allCases.map(concurrency).reduce(0, +)
-        let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger, maxPending: 2 * senders)
+        let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger,
+                                       maxPending: Swift.max(64, 4 * senders))
         let inFlight = InFlight()
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await recorder.run() }
