@@ -2,7 +2,9 @@ import DetourCore
 import Foundation
 
 /// Reads an audience CSV (RFC 4180: header row, comma separated, double-quoted fields may hold commas,
-/// quotes and line breaks). Columns: `email` and `name` required, `locale` optional; other columns are ignored.
+/// quotes and line breaks). Columns: `name`, and `email` or `phone` or both; `locale` and `sms_opt_out`
+/// optional; other columns are ignored. A row needs an email address or a phone number (E.164, written
+/// forms with spaces, dashes or a leading 00 are normalised).
 public enum AudienceLoader {
     public static let maxBytes = 64 << 20
     static let maxReportedRows = 20
@@ -35,17 +37,21 @@ public enum AudienceLoader {
             return nil
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard let emailCol = columns.firstIndex(of: "email"), let nameCol = columns.firstIndex(of: "name") else {
-            let missing = ["email", "name"].filter { !columns.contains($0) }
-            let hint = columns.first.flatMap { c in Suggest.closest(to: c, in: ["email", "name"]).map { "did you mean '\($0)' for column '\(c)'? " } } ?? ""
+        let emailCol = columns.firstIndex(of: "email"), phoneCol = columns.firstIndex(of: "phone")
+        guard let nameCol = columns.firstIndex(of: "name"), emailCol != nil || phoneCol != nil else {
+            var missing: [String] = []
+            if emailCol == nil && phoneCol == nil { missing.append("email (or phone)") }
+            if !columns.contains("name") { missing.append("name") }
+            let hint = columns.first.flatMap { c in Suggest.closest(to: c, in: ["email", "name", "phone"]).map { "did you mean '\($0)' for column '\(c)'? " } } ?? ""
             diagnostics.error(file, 1, 1, "", "header lacks column \(missing.joined(separator: " and "))",
-                              hint: hint + "the first line must be a header such as: email,name,locale")
+                              hint: hint + "the first line must be a header such as: email,name,locale (or with phone for texts)")
             return nil
         }
-        let localeCol = columns.firstIndex(of: "locale")
-        let ignored = columns.filter { !["email", "name", "locale"].contains($0) }
+        let localeCol = columns.firstIndex(of: "locale"), optOutCol = columns.firstIndex(of: "sms_opt_out")
+        let known = ["email", "name", "locale", "phone", "sms_opt_out"]
+        let ignored = columns.filter { !known.contains($0) }
         if !ignored.isEmpty {
-            diagnostics.warning(file, 1, 1, "", "columns \(ignored.joined(separator: ", ")) are ignored", hint: "Detour reads email, name and locale")
+            diagnostics.warning(file, 1, 1, "", "columns \(ignored.joined(separator: ", ")) are ignored", hint: "Detour reads \(known.joined(separator: ", "))")
         }
 
         var recipients: [Recipient] = []
@@ -63,25 +69,49 @@ public enum AudienceLoader {
                 report(row.line, 1, "row has \(row.fields.count) fields, the header has \(columns.count)", "quote fields that contain commas: \"Smith, Jo\"")
                 continue
             }
-            let email = row.fields[emailCol]
-            guard EmailAddress.isValid(email) else {
-                report(row.line, row.columnOf(emailCol), "\"\(email.prefix(60))\" is not an email address", "write it as name@example.com")
+            let email = emailCol.map { row.fields[$0] } ?? ""
+            let written = phoneCol.map { row.fields[$0] } ?? ""
+            if email.isEmpty && written.isEmpty {
+                report(row.line, 1, "row has neither an email address nor a phone number", "fill in \(emailCol == nil ? "phone" : phoneCol == nil ? "email" : "email or phone")")
                 continue
+            }
+            if !email.isEmpty, !EmailAddress.isValid(email) {
+                report(row.line, row.columnOf(emailCol ?? 0), "\"\(email.prefix(60))\" is not an email address", "write it as name@example.com")
+                continue
+            }
+            var phone: String?
+            if !written.isEmpty {
+                guard let number = PhoneNumber(written) else {
+                    report(row.line, row.columnOf(phoneCol ?? 0), "\"\(written.prefix(30))\" is not a phone number in international form",
+                           "write it with its country code, e.g. +44 7700 900123")
+                    continue
+                }
+                phone = number.e164
             }
             let name = row.fields[nameCol]
             if name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
                 report(row.line, row.columnOf(nameCol), "name contains a line break")
                 continue
             }
-            guard seen.insert(email.lowercased()).inserted else { duplicates += 1; continue }
+            var optOut = false
+            if let optOutCol {
+                switch row.fields[optOutCol].lowercased() {
+                case "", "no", "false", "0", "n": optOut = false
+                case "yes", "true", "1", "y": optOut = true
+                default:
+                    report(row.line, row.columnOf(optOutCol), "sms_opt_out \"\(row.fields[optOutCol].prefix(20))\" is not yes or no")
+                    continue
+                }
+            }
+            guard seen.insert(email.isEmpty ? phone ?? "" : email.lowercased()).inserted else { duplicates += 1; continue }
             let locale = localeCol.map { row.fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            recipients.append(Recipient(email: email, name: name, locale: locale))
+            recipients.append(Recipient(email: email, name: name, locale: locale, phone: phone, smsOptOut: optOut))
         }
         if bad > maxReportedRows {
             diagnostics.error(file, 0, 0, "", "\(bad - maxReportedRows) more rows with problems not shown")
         }
         if duplicates > 0 {
-            diagnostics.warning(file, 0, 0, "", "\(duplicates) duplicate email addresses skipped (each customer is written to once)")
+            diagnostics.warning(file, 0, 0, "", "\(duplicates) duplicate customers skipped (the same email address, or the same phone number on a row without one: each customer is written to once)")
         }
         return bad == 0 ? Audience(file: file, recipients: recipients) : nil
     }

@@ -89,6 +89,7 @@ struct DaemonConfigLoader {
             if let c = m.optional("concurrency")?.mapping() {
                 if let n = c.optional("email")?.int(in: 1...256) { delivery.emailConcurrency = n }
                 if let n = c.optional("webhook")?.int(in: 1...256) { delivery.webhookConcurrency = n }
+                if let n = c.optional("sms")?.int(in: 1...64) { delivery.smsConcurrency = n }
                 c.finish()
             }
             m.finish()

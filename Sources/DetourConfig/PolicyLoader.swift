@@ -72,8 +72,10 @@ struct PolicyLoader {
         var email: EmailChannel?
         var banner: BannerChannel?
         var webhooks: [WebhookChannel] = []
-        if let m = root.required("channels", hint: "channels: with at least one of email, banner, webhooks")?.mapping() {
+        var sms: SMSChannel?
+        if let m = root.required("channels", hint: "channels: with at least one of email, sms, banner, webhooks")?.mapping() {
             email = m.optional("email").flatMap { emailChannel($0, dir) }
+            sms = m.optional("sms").flatMap { smsChannel($0, secrets, dir) }
             banner = m.optional("banner").flatMap { bannerChannel($0, dir) }
             if let v = m.optional("webhooks"), let items = v.sequence() {
                 var names = Set<String>()
@@ -84,8 +86,8 @@ struct PolicyLoader {
                 }
             }
             m.finish()
-            if email == nil, banner == nil, webhooks.isEmpty, diagnostics.errors.count == before {
-                m.node.error("no channels: customers would hear nothing", hint: "add email, banner or webhooks")
+            if email == nil, sms == nil, banner == nil, webhooks.isEmpty, diagnostics.errors.count == before {
+                m.node.error("no channels: customers would hear nothing", hint: "add email, sms, banner or webhooks")
             }
         }
 
@@ -107,7 +109,7 @@ struct PolicyLoader {
         let hash = SHA256.hash(data: source.bytes).lowercaseHex
         let policy = Policy(business: business, displayName: displayName, dependsOn: dependsOn, failWhen: failWhen, grace: grace,
                             recoveryGrace: recoveryGrace, cooldown: cooldown, message: messages, contacts: contacts, email: email,
-                            banner: banner, webhooks: webhooks, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
+                            banner: banner, webhooks: webhooks, sms: sms, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
         return (policy, businessNode?.line ?? 0, businessNode?.column ?? 0)
     }
 
@@ -140,7 +142,7 @@ struct PolicyLoader {
         return out
     }
 
-    private func templates(_ m: MappingReader, _ dir: String) -> TemplateRefs {
+    func templates(_ m: MappingReader, _ dir: String) -> TemplateRefs {
         var refs = TemplateRefs()
         guard let tm = m.optional("templates")?.mapping() else { return refs }
         func file(_ key: String) -> String? {
@@ -172,6 +174,9 @@ struct PolicyLoader {
         var audience: Audience?
         if let v = m.required("audience", hint: "audience: customers.csv (columns email,name[,locale])"), let s = v.singleLine() {
             audience = AudienceLoader.load(resolve(s, relativeTo: dir), referencedBy: v, diagnostics: diagnostics)
+            if let a = audience, !a.recipients.isEmpty, !a.recipients.contains(where: { !$0.email.isEmpty }) {
+                v.error("audience \(s) has no email addresses", hint: "add an email column, or send texts with channels.sms")
+            }
         }
         let maxPer = m.optional("max_per_customer")?.int(in: 1...20) ?? 2
         let refs = templates(m, dir)

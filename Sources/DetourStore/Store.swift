@@ -35,8 +35,8 @@ public protocol Store: StatusTransitionLog {
     func incidents(_ filter: IncidentFilter) async throws -> [IncidentRecord]
     func incident(_ id: Int64) async throws -> IncidentRecord?
 
-    /// How many emails each address has been sent (or has queued) for this incident.
-    func emailCounts(incident: Int64) async throws -> [String: Int]
+    /// How many emails and texts each address or phone number has been sent (or has queued) for this incident.
+    func messageCounts(incident: Int64) async throws -> [String: Int]
 
     // MARK: The outbox
 

@@ -60,6 +60,9 @@ struct PolicyCheck: ParsableCommand {
         let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
         let summary = "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
         if let loaded {
+            for policy in loaded.policies {
+                if let cost = SMSCost(policy) { print(cost.line(policy.business.rawValue)) }
+            }
             let recipients = loaded.policies.reduce(0) { $0 + ($1.email?.audience.recipients.count ?? 0) }
             print("ok: \(options.path) and \(loaded.policies.count) polic\(loaded.policies.count == 1 ? "y" : "ies") (\(loaded.policies.map(\.business.rawValue).joined(separator: ", "))), \(recipients) email recipients; \(summary)")
         } else {
@@ -78,6 +81,8 @@ struct PolicyCheckReport: Encodable {
         var dependsOn: [String]
         var channels: [String]
         var emailRecipients: Int
+        /// The texts' encoding and segments, and what one incident costs; null without an sms channel.
+        @KeptNull var sms: SMSCost?
     }
 
     struct Problem: Encodable {
@@ -107,11 +112,12 @@ struct PolicyCheckReport: Encodable {
         policies = (loaded?.policies ?? []).map { p in
             var channels: [String] = []
             if p.email != nil { channels.append("email") }
+            if p.sms != nil { channels.append("sms") }
             if p.banner != nil { channels.append("banner") }
             if !p.webhooks.isEmpty { channels.append("webhook") }
             return PolicySummary(business: p.business.rawValue, name: p.displayName, file: p.source.file,
                                  dependsOn: p.dependsOn.map(\.rawValue), channels: channels,
-                                 emailRecipients: p.email?.audience.recipients.count ?? 0)
+                                 emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p))
         }
         let sorted = diagnostics.sorted
         errors = sorted.filter { $0.severity == .error }.map(Problem.init)

@@ -41,6 +41,23 @@ enum PolicyYAML {
             w.line("    max_per_customer: \(email.maxPerCustomer)")
             templates(email.templates, dir: dir, indent: "    ", into: &w)
         }
+        if let sms = policy.sms {
+            w.line("  sms:")
+            switch sms.provider {
+            case .twilio(let t):
+                w.line("    provider: twilio")
+                w.line("    account_sid: \(scalar(t.accountSID))")
+                secret("auth_token", t.authToken, indent: "    ", into: &w)
+                if let from = t.from { w.line("    from: \(scalar(from))") }
+                if let service = t.messagingServiceSID { w.line("    messaging_service_sid: \(scalar(service))") }
+                w.line("    base_url: \(scalar(t.baseURL))")
+            }
+            let textable = sms.audience.recipients.filter { $0.phone != nil && !$0.smsOptOut }.count
+            w.line("    audience: \(scalar(path(sms.audience.file, from: dir)))  # \(textable) number\(textable == 1 ? "" : "s") to text")
+            w.line("    max_per_customer: \(sms.maxPerCustomer)")
+            if let stop = sms.stopFile { w.line("    stop_file: \(scalar(path(stop, from: dir)))") }
+            templates(sms.templates, dir: dir, indent: "    ", into: &w)
+        }
         if let banner = policy.banner {
             w.line("  banner:")
             w.line("    publish_dir: \(scalar(path(banner.publishDir, from: dir)))")

@@ -14,7 +14,7 @@ struct SendTestCommand: AsyncParsableCommand {
         abstract: "Send one real test message through a channel.",
         usage: """
         detour send-test --business <id> --channel <channel>
-          [--to <address>] [--webhook <name>] [--config <path>] [--json]
+          [--to <address|number>] [--webhook <name>] [--config <path>] [--json]
         """,
         discussion: """
         Sends through a business's channel exactly as the daemon would (SMTP
@@ -26,6 +26,8 @@ struct SendTestCommand: AsyncParsableCommand {
           email    one email to --to (default: the policy's reply_to, else its
                    from address). Never the audience: a test must not reach
                    customers by accident.
+          sms      one text to --to, a phone number in international form
+                   (required: never the audience).
           webhook  one request to every webhook of the policy, or --webhook NAME.
           banner   publishes a test banner (marked "test") into publish_dir; it
                    expires after 2 minutes.
@@ -45,15 +47,19 @@ struct SendTestCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Option(help: ArgumentHelp("The business id.", valueName: "id")) var business: String
-    @Option(help: ArgumentHelp("email, webhook or banner.", valueName: "channel")) var channel: String
-    @Option(help: ArgumentHelp("Email: the address to send to.", valueName: "address")) var to: String?
+    @Option(help: ArgumentHelp("email, sms, webhook or banner.", valueName: "channel")) var channel: String
+    @Option(help: ArgumentHelp("Email: the address to send to. SMS: the number.", valueName: "address|number")) var to: String?
     @Option(help: ArgumentHelp("Webhook: only this webhook (its `name:`).", valueName: "name")) var webhook: String?
     @Flag(name: .long, help: "Print JSON instead of text.") var json = false
 
     func validate() throws {
-        guard let kind = ChannelKind(rawValue: channel) else { throw ValidationError("--channel must be email, webhook or banner") }
-        if let to, !EmailAddress.isValid(to) { throw ValidationError("--to '\(to)' is not an email address") }
-        if to != nil, kind != .email { throw ValidationError("--to is for --channel email") }
+        guard let kind = ChannelKind(rawValue: channel) else { throw ValidationError("--channel must be email, sms, webhook or banner") }
+        if let to, kind == .email, !EmailAddress.isValid(to) { throw ValidationError("--to '\(to)' is not an email address") }
+        if let to, kind == .sms, PhoneNumber(to) == nil {
+            throw ValidationError("--to '\(to)' is not a phone number in international form (+44 7700 900123)")
+        }
+        if kind == .sms, to == nil { throw ValidationError("--channel sms needs --to NUMBER (a test never goes to the audience)") }
+        if to != nil, kind != .email, kind != .sms { throw ValidationError("--to is for --channel email or sms") }
         if webhook != nil, kind != .webhook { throw ValidationError("--webhook is for --channel webhook") }
     }
 
@@ -101,6 +107,16 @@ struct SendTestCommand: AsyncParsableCommand {
             attempts.append(("email to \(address) via SMTP server '\(server.name)'", address,
                              EmailChannelSender(settings: email, server: server, pool: pool, logger: logger),
                              OutgoingMessage(deliveryID: id, recipient: address, context: c)))
+        case .sms:
+            guard let settings = policy.sms else { try fail("\(business) has no sms channel") }
+            let number = to.flatMap(PhoneNumber.init)?.e164 ?? ""
+            do {
+                let sender = try SMSSender(settings: settings, network: loaded.daemon.webhooks, client: http, logger: logger)
+                attempts.append(("text to \(number) via \(settings.provider.name)", number, sender,
+                                 OutgoingMessage(deliveryID: id, recipient: number, context: context)))
+            } catch {
+                try fail("sms: \(error)")
+            }
         case .webhook:
             let hooks = policy.webhooks.filter { webhook == nil || $0.name == webhook }
             guard !hooks.isEmpty else {

@@ -19,7 +19,7 @@ import Testing
     @Test func aHeaderWithoutEmailSuggestsTheColumn() {
         let (a, d) = parse("e-mail,name\nx@example.com,X\n")
         #expect(a == nil)
-        #expect(d.errors.first?.message == "header lacks column email")
+        #expect(d.errors.first?.message == "header lacks column email (or phone)")
         #expect(d.errors.first?.hint?.contains("did you mean 'email'") == true)
     }
 
@@ -56,5 +56,25 @@ import Testing
         let (a, d) = parse("email,name\n\"a@example.com,A\n")
         #expect(a == nil)
         #expect(d.errors.first?.message.contains("unterminated quoted field") == true)
+    }
+
+    @Test func phonesAreNormalisedAndARowMayHaveEitherOrBoth() throws {
+        let (a, d) = parse("name,phone,email,sms_opt_out\nAna,+44 7700 900123,ana@example.com,no\nBen,0044 7700-900456,,\nChloé,,chloe@example.com,\nDev,+44 7700 900789,,yes\n")
+        #expect(d.all.isEmpty, "\(d.all)")
+        let r = try #require(a?.recipients)
+        #expect(r.map(\.phone) == ["+447700900123", "+447700900456", nil, "+447700900789"])
+        #expect(r.map(\.email) == ["ana@example.com", "", "chloe@example.com", ""])
+        #expect(r.map(\.smsOptOut) == [false, false, false, true])
+    }
+
+    @Test func aNumberWithoutItsCountryCodeOrARowWithNeitherIsAnErrorAtItsLine() throws {
+        let (a, d) = parse("name,phone\nAna,07700 900123\nBen,\nCy,+44 7700 900123\nDi,+44 7700 900123\n")
+        #expect(a == nil)
+        #expect(d.errors.count == 2)
+        #expect(d.errors[0].line == 2 && d.errors[0].column == 5 && d.errors[0].message.contains("international form"), "\(d.errors)")
+        #expect(d.errors[0].hint?.contains("+44 7700 900123") == true)
+        #expect(d.errors[1].line == 3 && d.errors[1].message.contains("neither an email address nor a phone number"))
+        let (dup, dd) = parse("name,phone\nCy,+44 7700 900123\nDi,+447700900123\n")
+        #expect(dup?.recipients.count == 1 && dd.warnings.first?.message.contains("1 duplicate") == true)
     }
 }

@@ -192,8 +192,8 @@ import TestKit
         #expect(try await f.store.complete(leased[0].id, owner: "w", outcome: .dead(error: "550 no such user"), now: StoreFixture.t0))
         _ = try await f.store.recordEvent(.resolve(incident: incident.id, at: StoreFixture.t0, by: "probes", reason: "up"),
                                           deliveries: StoreFixture.emails(1, event: .resolved, keyPrefix: "1/2"), audit: nil)
-        let counts = try await f.store.emailCounts(incident: incident.id)
+        let counts = try await f.store.messageCounts(incident: incident.id)
         #expect(counts == ["customer0@example.com": 2, "customer1@example.com": 1])
-        #expect(try await f.store.emailCounts(incident: 999).isEmpty)
+        #expect(try await f.store.messageCounts(incident: 999).isEmpty)
     }
 }

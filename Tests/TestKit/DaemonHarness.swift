@@ -40,6 +40,8 @@ public final class DaemonHarness: @unchecked Sendable {
         public var state = "state/detour.sqlite"
         /// More top-level keys for `detour.yaml` (YAML lines, e.g. a `node:` section).
         public var extraConfig = ""
+        /// More channels, under `channels:` of the policy (indented as its keys).
+        public var extraChannels = ""
         public init() {}
     }
 
@@ -162,12 +164,13 @@ public final class DaemonHarness: @unchecked Sendable {
               format: \(o.webhookFormat)
               url: \(receiver.baseURL)/hook
               secret: \(Self.webhookSecret)
+        \(o.extraChannels)
         \(extra)
         """)
     }
 
     /// Starts `detour run` and waits until it says it is ready (or fails, with its log).
-    public func start(timeout: Double = 30) throws {
+    public func start(timeout: Double = 30, environment: [String: String] = [:]) throws {
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -177,6 +180,7 @@ public final class DaemonHarness: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "DETOUR_CONFIG")
+        env.merge(environment) { _, new in new }
         p.environment = env
         p.standardOutput = log
         p.standardError = log

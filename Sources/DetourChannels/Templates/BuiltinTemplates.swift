@@ -446,6 +446,14 @@ Unsubscribe: {{unsubscribe_url}}
 {{/unsubscribe_url}}
 
 """#,
+        "sms/opened": #"""
+{{% CONTENT_TYPE: TEXT}}{{business.name}}: {{platform_list}} is not working, so messages there may not reach us.{{#message}} {{message}}{{/message}}
+
+"""#,
+        "sms/resolved": #"""
+{{% CONTENT_TYPE: TEXT}}{{business.name}}: {{platform_list}} is working again.{{#message}} {{message}}{{/message}}
+
+"""#,
         "unsubscribe/confirm.html": #"""
 <!doctype html>
 <html lang="en">

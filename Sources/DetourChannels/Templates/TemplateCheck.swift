@@ -37,6 +37,21 @@ public enum TemplateCheck {
                 }
             }
         }
+        if let sms = policy.sms {
+            let refs = TemplateRefs(opened: sms.templates.opened.flatMap(readable), resolved: sms.templates.resolved.flatMap(readable))
+            do {
+                let texts = try SMSText(refs)
+                for event in [MessageEvent.opened, .resolved] {
+                    var c = sample
+                    c.event = event
+                    if texts.render(c).isEmpty {
+                        out.append(Problem(keyPath: "channels.sms.templates.\(event.rawValue)", message: "renders an empty text"))
+                    }
+                }
+            } catch {
+                out.append(Problem(keyPath: "channels.sms.templates", message: "\(error)"))
+            }
+        }
         for (i, webhook) in policy.webhooks.enumerated() {
             let refs = TemplateRefs(opened: webhook.templates.opened.flatMap(readable), resolved: webhook.templates.resolved.flatMap(readable))
             do {

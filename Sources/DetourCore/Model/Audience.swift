@@ -14,10 +14,17 @@ public struct Audience: Sendable, Codable {
 
 /// One customer: where to write, what to call them, which language to use.
 public struct Recipient: Sendable, Hashable, Codable {
+    /// Empty when the row has only a phone number.
     public var email: String
     public var name: String
     public var locale: String?
-    public init(email: String, name: String, locale: String? = nil) { self.email = email; self.name = name; self.locale = locale }
+    /// E.164 (`+447700900123`); nil when the row has none.
+    public var phone: String?
+    /// The customer asked for no texts (the audience's `sms_opt_out` column).
+    public var smsOptOut: Bool
+    public init(email: String, name: String, locale: String? = nil, phone: String? = nil, smsOptOut: Bool = false) {
+        self.email = email; self.name = name; self.locale = locale; self.phone = phone; self.smsOptOut = smsOptOut
+    }
 }
 
 /// A practical check of an email address (RFC 5322 addr-spec, dot-atom local part, a dotted domain).

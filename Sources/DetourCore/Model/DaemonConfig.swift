@@ -101,6 +101,8 @@ public struct DeliverySettings: Sendable, Hashable, Codable {
     /// Messages in flight at once, per channel.
     public var emailConcurrency: Int
     public var webhookConcurrency: Int
+    /// Texts sent at once (`delivery.concurrency.sms`).
+    public var smsConcurrency: Int = 4
     public init(maxAttempts: Int = 10, maxAge: TimeSpan = .seconds(24 * 3600), initialBackoff: TimeSpan = .seconds(5),
                 maxBackoff: TimeSpan = .seconds(30 * 60), lease: TimeSpan = .seconds(120),
                 emailConcurrency: Int = 16, webhookConcurrency: Int = 16) {

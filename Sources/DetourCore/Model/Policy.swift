@@ -15,16 +15,17 @@ public struct Policy: Sendable, Codable {
     public var email: EmailChannel?
     public var banner: BannerChannel?
     public var webhooks: [WebhookChannel]
+    public var sms: SMSChannel?
     public var recovery: RecoveryPlan
     public var source: PolicySource
 
     public init(business: BusinessID, displayName: String, dependsOn: [PlatformID], failWhen: FailWhen, grace: TimeSpan,
                 recoveryGrace: TimeSpan, cooldown: TimeSpan, message: Messages, contacts: [ContactLink],
-                email: EmailChannel?, banner: BannerChannel?, webhooks: [WebhookChannel], recovery: RecoveryPlan,
-                source: PolicySource) {
+                email: EmailChannel?, banner: BannerChannel?, webhooks: [WebhookChannel], sms: SMSChannel? = nil,
+                recovery: RecoveryPlan, source: PolicySource) {
         self.business = business; self.displayName = displayName; self.dependsOn = dependsOn; self.failWhen = failWhen
         self.grace = grace; self.recoveryGrace = recoveryGrace; self.cooldown = cooldown; self.message = message
-        self.contacts = contacts; self.email = email; self.banner = banner; self.webhooks = webhooks
+        self.contacts = contacts; self.email = email; self.banner = banner; self.webhooks = webhooks; self.sms = sms
         self.recovery = recovery; self.source = source
     }
 }
@@ -51,7 +52,7 @@ public struct ContactLink: Sendable, Hashable, Codable {
 
 /// The channels that can carry a message.
 public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    case email, banner, webhook
+    case email, banner, webhook, sms
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -83,6 +84,45 @@ public struct EmailChannel: Sendable, Codable {
     public init(smtp: String, from: Mailbox, replyTo: Mailbox?, audience: Audience, templates: TemplateRefs, maxPerCustomer: Int) {
         self.smtp = smtp; self.from = from; self.replyTo = replyTo; self.audience = audience
         self.templates = templates; self.maxPerCustomer = maxPerCustomer
+    }
+}
+
+/// Text messages to the customers' phones, through an SMS provider.
+public struct SMSChannel: Sendable, Codable {
+    public var provider: SMSProvider
+    /// The audience; its rows with a phone number (and no opt-out) get texts.
+    public var audience: Audience
+    public var templates: TemplateRefs
+    /// At most this many texts to one number per incident.
+    public var maxPerCustomer: Int
+    /// A file of numbers that replied STOP, one a line, read again whenever it changes.
+    public var stopFile: String?
+    public init(provider: SMSProvider, audience: Audience, templates: TemplateRefs, maxPerCustomer: Int, stopFile: String?) {
+        self.provider = provider; self.audience = audience; self.templates = templates
+        self.maxPerCustomer = maxPerCustomer; self.stopFile = stopFile
+    }
+}
+
+/// Where texts are sent, and how.
+public enum SMSProvider: Sendable, Hashable, Codable {
+    /// Twilio's Messages API.
+    case twilio(Twilio)
+
+    public struct Twilio: Sendable, Hashable, Codable {
+        public var baseURL: String
+        public var accountSID: String
+        public var authToken: Secret
+        /// The sender: an E.164 number or an alphanumeric sender ID; nil with a messaging service.
+        public var from: String?
+        public var messagingServiceSID: String?
+        public init(baseURL: String, accountSID: String, authToken: Secret, from: String?, messagingServiceSID: String?) {
+            self.baseURL = baseURL; self.accountSID = accountSID; self.authToken = authToken; self.from = from
+            self.messagingServiceSID = messagingServiceSID
+        }
+    }
+
+    public var name: String {
+        switch self { case .twilio: "twilio" }
     }
 }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Turns one incident event into the deliveries that carry it, following the policy: every
-/// audience member who may still be emailed, the banner, and every webhook.
+/// audience member who may still be emailed or texted, the banner, and every webhook.
 ///
 /// The rules that keep customers from being spammed live here:
 /// - an opened event emails a customer only while the all-clear still fits under `max_per_customer`
@@ -9,6 +9,8 @@ import Synchronization
 /// - the all-clear goes only to customers who were told about the outage in this incident;
 /// - an address listed twice (in any case) is emailed once; unsubscribed addresses and webhooks
 ///   disabled by a 410 get nothing;
+/// - texts follow the same rules per phone number with the SMS channel's own cap; a number that
+///   opted out (the audience's `sms_opt_out`) or replied STOP (the stop file) gets nothing;
 /// - the idempotency key makes the same event for the same target impossible to queue twice.
 public struct DeliveryPlanner: Sendable {
     public init() {}
@@ -16,19 +18,20 @@ public struct DeliveryPlanner: Sendable {
     /// The deliveries of one event, made one at a time as the store writes them, so an audience of
     /// 100,000 is never held as 100,000 planned deliveries at once.
     /// - Parameters:
-    ///   - emailCounts: emails already promised to each address (lowercased) in this incident.
+    ///   - emailCounts: emails and texts already promised to each address (lowercased) or phone number in this incident.
     ///   - disabledWebhooks: webhook names that answered 410 under the current policy.
+    ///   - stopped: phone numbers that replied STOP.
     public func deliveries(policy: Policy, sequence: Int, event: IncidentEvent, unsubscribed: Set<String>,
-                           emailCounts: [String: Int], disabledWebhooks: Set<String> = []) -> PlannedDeliveries {
+                           emailCounts: [String: Int], disabledWebhooks: Set<String> = [], stopped: Set<String> = []) -> PlannedDeliveries {
         PlannedDeliveries(policy: policy, sequence: sequence, event: event, unsubscribed: unsubscribed,
-                          emailCounts: emailCounts, disabledWebhooks: disabledWebhooks)
+                          emailCounts: emailCounts, disabledWebhooks: disabledWebhooks, stopped: stopped)
     }
 
     /// The same deliveries, as an array.
     public func plan(policy: Policy, sequence: Int, event: IncidentEvent, unsubscribed: Set<String>,
-                     emailCounts: [String: Int], disabledWebhooks: Set<String> = []) -> [NewDelivery] {
+                     emailCounts: [String: Int], disabledWebhooks: Set<String> = [], stopped: Set<String> = []) -> [NewDelivery] {
         Array(deliveries(policy: policy, sequence: sequence, event: event, unsubscribed: unsubscribed,
-                         emailCounts: emailCounts, disabledWebhooks: disabledWebhooks))
+                         emailCounts: emailCounts, disabledWebhooks: disabledWebhooks, stopped: stopped))
     }
 }
 
@@ -41,12 +44,13 @@ public struct PlannedDeliveries: Sequence, Sendable {
     let unsubscribed: Set<String>
     let emailCounts: [String: Int]
     let disabledWebhooks: Set<String>
+    let stopped: Set<String>
     private let counter = Counter()
 
     init(policy: Policy, sequence: Int, event: IncidentEvent, unsubscribed: Set<String>, emailCounts: [String: Int],
-         disabledWebhooks: Set<String>) {
+         disabledWebhooks: Set<String>, stopped: Set<String>) {
         self.policy = policy; self.sequence = sequence; self.event = event; self.unsubscribed = unsubscribed
-        self.emailCounts = emailCounts; self.disabledWebhooks = disabledWebhooks
+        self.emailCounts = emailCounts; self.disabledWebhooks = disabledWebhooks; self.stopped = stopped
     }
 
     /// How many deliveries the last complete iteration made.
@@ -55,7 +59,7 @@ public struct PlannedDeliveries: Sequence, Sendable {
     public func makeIterator() -> Iterator { Iterator(self) }
 
     public struct Iterator: IteratorProtocol {
-        private enum Stage { case emails(Int), banner, webhooks(Int), done }
+        private enum Stage { case emails(Int), texts(Int), banner, webhooks(Int), done }
         private let plan: PlannedDeliveries
         private var stage: Stage
         private var seen = Set<String>()
@@ -63,6 +67,9 @@ public struct PlannedDeliveries: Sequence, Sendable {
         private let emailing: Bool
         private let cap: Int
         private let reserve: Int
+        private let texting: Bool
+        private let textCap: Int
+        private let textReserve: Int
 
         init(_ plan: PlannedDeliveries) {
             self.plan = plan
@@ -70,7 +77,18 @@ public struct PlannedDeliveries: Sequence, Sendable {
             emailing = plan.policy.email != nil && (plan.event == .opened || allClear.contains(.email))
             cap = Swift.max(1, plan.policy.email?.maxPerCustomer ?? 1)
             reserve = allClear.contains(.email) ? 1 : 0
+            texting = plan.policy.sms != nil && (plan.event == .opened || allClear.contains(.sms))
+            textCap = Swift.max(1, plan.policy.sms?.maxPerCustomer ?? 1)
+            textReserve = allClear.contains(.sms) ? 1 : 0
             stage = .emails(0)
+        }
+
+        /// Whether one more message of this event may go to a customer who has had `count` in this incident.
+        private func allows(_ count: Int, cap: Int, reserve: Int) -> Bool {
+            switch plan.event {
+            case .opened: count == 0 || count + reserve < cap
+            case .resolved: count > 0 && count < cap
+            }
         }
 
         // Unique within the incident (the store makes it unique per incident): one event, one target, once.
@@ -81,20 +99,26 @@ public struct PlannedDeliveries: Sequence, Sendable {
                 switch stage {
                 case .emails(let i):
                     guard emailing, let recipients = plan.policy.email?.audience.recipients, i < recipients.count else {
-                        stage = .banner; continue
+                        stage = .texts(0); continue
                     }
                     stage = .emails(i + 1)
                     let r = recipients[i]
+                    guard !r.email.isEmpty else { continue }
                     let address = Self.lowercased(r.email)
                     guard seen.insert(address).inserted, !plan.unsubscribed.contains(address) else { continue }
-                    let count = plan.emailCounts[address] ?? 0
-                    let allowed: Bool = switch plan.event {
-                    case .opened: count == 0 || count + reserve < cap
-                    case .resolved: count > 0 && count < cap
-                    }
-                    guard allowed else { continue }
+                    guard allows(plan.emailCounts[address] ?? 0, cap: cap, reserve: reserve) else { continue }
                     return yield(NewDelivery(event: plan.event, channel: .email, target: r.email, recipientName: r.name,
                                              locale: r.locale, idempotencyKey: key(.email, address)))
+                case .texts(let i):
+                    guard texting, let recipients = plan.policy.sms?.audience.recipients, i < recipients.count else {
+                        stage = .banner; continue
+                    }
+                    stage = .texts(i + 1)
+                    let r = recipients[i]
+                    guard let phone = r.phone, !r.smsOptOut, !plan.stopped.contains(phone), seen.insert(phone).inserted else { continue }
+                    guard allows(plan.emailCounts[phone] ?? 0, cap: textCap, reserve: textReserve) else { continue }
+                    return yield(NewDelivery(event: plan.event, channel: .sms, target: phone, recipientName: r.name,
+                                             locale: r.locale, idempotencyKey: key(.sms, phone)))
                 case .banner:
                     stage = .webhooks(0)
                     // The banner always comes down on resolve, whatever the all-clear list says.

@@ -156,6 +156,9 @@ public final class DeliveryDesk: Sendable {
         if d.channel == .banner, d.eventSequence < incident.eventSequence {
             return .superseded("banner change replaced by event \(incident.eventSequence) of incident \(incident.id)")
         }
+        if d.channel == .sms, StopList.shared.numbers(policy.sms?.stopFile).contains(d.target) {
+            return .superseded("\(d.target) replied STOP (in the stop file)")
+        }
         if d.channel == .webhook, disabled {
             return .fail(DeliveryError(code: "webhook.disabled", message: "webhook \(d.target) of \(d.business) is disabled after an HTTP 410 until its policy changes", retryable: false))
         }
@@ -167,13 +170,13 @@ public final class DeliveryDesk: Sendable {
         let names = incident.platforms.map { snapshot.daemon.platforms[$0]?.displayName ?? $0.rawValue }
         let event = MessageEvent(d.event)
         let text = d.event == .opened ? policy.message.outage : (policy.message.recovery ?? "")
-        let isEmail = d.channel == .email
+        let isEmail = d.channel == .email, toPerson = d.channel == .email || d.channel == .sms
         let context = MessageContext(
             event: event, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "\(incident.id)",
             platforms: names, since: incident.openedAt, resolvedAt: d.event == .resolved ? incident.resolvedAt : nil,
             message: text, contacts: policy.contacts,
-            recipientName: isEmail ? d.recipientName : nil, recipientEmail: isEmail ? d.target : nil,
-            locale: isEmail ? d.locale : nil,
+            recipientName: toPerson ? d.recipientName : nil, recipientEmail: isEmail ? d.target : nil,
+            locale: toPerson ? d.locale : nil,
             unsubscribeURL: isEmail ? links.url(business: policy.business, email: d.target) : nil,
             eventSequence: d.eventSequence)
         return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d, install: installID), recipient: d.target, context: context))

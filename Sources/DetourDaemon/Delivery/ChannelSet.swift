@@ -6,7 +6,8 @@ import Foundation
 import Logging
 
 /// The channels of every business under one configuration: one email sender per business (over
-/// SMTP pools shared per server), one webhook sender per webhook, one banner publisher per business.
+/// SMTP pools shared per server), one SMS sender per business, one webhook sender per webhook, one
+/// banner publisher per business.
 ///
 /// A channel that cannot be built (a template file that no longer parses) is kept as its error, so
 /// that its deliveries fail with that error while every other channel goes on working.
@@ -14,12 +15,14 @@ public final class ChannelSet: Sendable {
     private let email: [BusinessID: EmailChannelSender]
     private let webhooks: [BusinessID: [String: Result<WebhookSender, DeliveryError>]]
     private let banners: [BusinessID: Result<BannerPublisher, DeliveryError>]
+    private let texts: [BusinessID: Result<SMSSender, DeliveryError>]
 
     public init(policies: [Policy], daemon: DaemonConfig, pools: SMTPPools, http: CurlHTTPClient,
                 bannerState: BannerState, logger: Logger) async {
         var email: [BusinessID: EmailChannelSender] = [:]
         var webhooks: [BusinessID: [String: Result<WebhookSender, DeliveryError>]] = [:]
         var banners: [BusinessID: Result<BannerPublisher, DeliveryError>] = [:]
+        var texts: [BusinessID: Result<SMSSender, DeliveryError>] = [:]
         for policy in policies {
             var log = logger
             log[metadataKey: "business"] = "\(policy.business)"
@@ -36,6 +39,13 @@ public final class ChannelSet: Sendable {
                 }
             }
             webhooks[policy.business] = hooks
+            if let settings = policy.sms {
+                do {
+                    texts[policy.business] = .success(try SMSSender(settings: settings, network: daemon.webhooks, client: http, logger: log))
+                } catch {
+                    texts[policy.business] = .failure(DeliveryError(code: "sms.template", message: "sms of \(policy.business): \(error)", retryable: false))
+                }
+            }
             if let settings = policy.banner {
                 do {
                     banners[policy.business] = .success(try BannerPublisher(business: policy.business, businessName: policy.displayName,
@@ -45,7 +55,7 @@ public final class ChannelSet: Sendable {
                 }
             }
         }
-        self.email = email; self.webhooks = webhooks; self.banners = banners
+        self.email = email; self.webhooks = webhooks; self.banners = banners; self.texts = texts
     }
 
     /// The channel that carries deliveries of `kind` to `target` for this business.
@@ -57,6 +67,11 @@ public final class ChannelSet: Sendable {
         case .webhook:
             guard let found = webhooks[business]?[target] else {
                 return .failure(DeliveryError(code: "webhook.unconfigured", message: "\(business) has no webhook named '\(target)' in the current policy", retryable: false))
+            }
+            return found.map { $0 as any Channel }
+        case .sms:
+            guard let found = texts[business] else {
+                return .failure(DeliveryError(code: "sms.unconfigured", message: "\(business) has no sms channel in the current policy", retryable: false))
             }
             return found.map { $0 as any Channel }
         case .banner:

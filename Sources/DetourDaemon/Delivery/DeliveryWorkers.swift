@@ -84,6 +84,7 @@ public struct DeliveryWorkers: Service {
         switch kind {
         case .email: settings.emailConcurrency
         case .webhook: settings.webhookConcurrency
+        case .sms: settings.smsConcurrency
         case .banner: 1
         }
     }

@@ -1,3 +1,4 @@
+import DetourChannels
 import DetourCore
 import DetourStore
 import Foundation
@@ -12,7 +13,8 @@ extension FailoverCoordinator {
         }
         let unsubscribed = try await store.unsubscribed(business: business)
         let deliveries = planner.deliveries(policy: policy, sequence: 1, event: .opened, unsubscribed: unsubscribed,
-                                            emailCounts: [:], disabledWebhooks: desk.disabledWebhookNames(business))
+                                            emailCounts: [:], disabledWebhooks: desk.disabledWebhookNames(business),
+                                            stopped: StopList.shared.numbers(policy.sms?.stopFile))
         let record = try await store.openIncident(
             NewIncident(business: business, origin: origin, openedBy: by, reason: reason, platforms: platforms,
                         policyVersion: version, openedAt: at),
@@ -35,7 +37,8 @@ extension FailoverCoordinator {
         let counts = try await lowercasedCounts(incident)
         let deliveries = planner.deliveries(policy: policy, sequence: sequence, event: .opened,
                                             unsubscribed: try await store.unsubscribed(business: policy.business),
-                                            emailCounts: counts, disabledWebhooks: desk.disabledWebhookNames(policy.business))
+                                            emailCounts: counts, disabledWebhooks: desk.disabledWebhookNames(policy.business),
+                                            stopped: StopList.shared.numbers(policy.sms?.stopFile))
         let record = try await store.recordEvent(.reopen(incident: incident, at: at, reason: reason, platforms: platforms),
                                                  deliveries: deliveries, audit: nil)
         desk.noteIncident(record)
@@ -56,7 +59,8 @@ extension FailoverCoordinator {
             deliveries = planner.deliveries(policy: policy, sequence: current.eventSequence + 1, event: .resolved,
                                             unsubscribed: try await store.unsubscribed(business: business),
                                             emailCounts: try await lowercasedCounts(incident),
-                                            disabledWebhooks: desk.disabledWebhookNames(business))
+                                            disabledWebhooks: desk.disabledWebhookNames(business),
+                                            stopped: StopList.shared.numbers(policy.sms?.stopFile))
         }
         let change = IncidentChange.resolve(incident: incident, at: at, by: by, reason: reason)
         let record = if let deliveries {
@@ -75,7 +79,7 @@ extension FailoverCoordinator {
 
     func lowercasedCounts(_ incident: Int64) async throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for (address, n) in try await store.emailCounts(incident: incident) { out[address.lowercased(), default: 0] += n }
+        for (address, n) in try await store.messageCounts(incident: incident) { out[address.lowercased(), default: 0] += n }
         return out
     }
 

@@ -116,10 +116,10 @@ extension PostgresStore {
     }
 
     /// As `SQLiteStore.emailCounts`: every email delivery of the incident per target, whatever its state.
-    public func emailCounts(incident: Int64) async throws -> [String: Int] {
+    public func messageCounts(incident: Int64) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try await rows("counting the emails of incident #\(incident)", """
-            SELECT target, COUNT(*) FROM deliveries WHERE incident = \(incident) AND channel = \(ChannelKind.email.rawValue)
+        for row in try await rows("counting the emails and texts of incident #\(incident)", """
+            SELECT target, COUNT(*) FROM deliveries WHERE incident = \(incident) AND channel IN (\(ChannelKind.email.rawValue), \(ChannelKind.sms.rawValue))
             GROUP BY target
             """) {
             let (target, count) = try row.decode((String, Int).self)

@@ -111,11 +111,11 @@ extension SQLiteStore {
     /// Counts every email delivery of the incident per target as stored, whatever its state: queued,
     /// sending, sent, failed and dead. A failed or dead one counts because it was promised and may
     /// have reached the mailbox (a timeout after the data was sent), so a cap per address holds.
-    public func emailCounts(incident: Int64) async throws -> [String: Int] {
-        try await read("counting the emails of incident #\(incident)") { db in
+    public func messageCounts(incident: Int64) async throws -> [String: Int] {
+        try await read("counting the emails and texts of incident #\(incident)") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT target, COUNT(*) FROM deliveries WHERE incident = ? AND channel = ? GROUP BY target
-                """, arguments: [incident, ChannelKind.email.rawValue])
+                SELECT target, COUNT(*) FROM deliveries WHERE incident = ? AND channel IN (?, ?) GROUP BY target
+                """, arguments: [incident, ChannelKind.email.rawValue, ChannelKind.sms.rawValue])
             var counts: [String: Int] = [:]
             for row in rows { counts[row[0]] = row[1] }
             return counts
