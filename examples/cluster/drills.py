@@ -26,9 +26,8 @@ SERVERS = os.path.join(REPO, "Tests", "Servers")
 PG_SCRIPT = os.path.join(REPO, "scripts", "postgres-test-server.sh")
 NODE_NAMES = ["node-a", "node-b", "node-c"]
 LEADER_LEASE = 3.0                  # seconds: node.leader_lease of every node
-OUTAGE_TEXT = "Acme is down. Call us on 0161 496 0000."
-RECOVERY_TEXT = "Acme is back."
-WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+sys.path.insert(0, os.path.join(REPO, "examples", "drills"))
+from shop import BUILTINS_OFF, FAST_PROBES, OUTAGE_TEXT, RECOVERY_TEXT, audience_csv, policy_yaml, webhook_types, write_routes  # noqa: E402
 
 T0 = time.monotonic()
 _print_lock = threading.Lock()
@@ -236,10 +235,7 @@ class Node:
 
     # ----- the platform stand-in: what this node's probes see -----
     def set_routes(self, routes):
-        tmp = self.routes_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(routes, f)
-        os.replace(tmp, self.routes_path)
+        write_routes(self.routes_path, routes)
 
     def platform_up(self):
         self.set_routes({"/health": {"status": 200, "body": "<html>Acme</html>"}, "/control": {"status": 204}})
@@ -291,22 +287,11 @@ delivery:
   concurrency:
     email: {email_concurrency}
     webhook: 4
-probes:
-  interval: 1s
-  timeout: 1s
-  jitter: 0
-  failure_threshold: 2
-  success_threshold: 2
-controls:
+{FAST_PROBES}controls:
   - http: {self.base}/control
     expect_status: [204]
 platforms:
-  facebook: {{watch: false}}
-  instagram: {{watch: false}}
-  threads: {{watch: false}}
-  messenger: {{watch: false}}
-  whatsapp: {{watch: false}}
-  acme:
+{BUILTINS_OFF}  acme:
     name: Acme Social
     probes:
       - http: {self.base}/health
@@ -481,34 +466,9 @@ class Cluster:
     def write_policy(self):
         os.makedirs(os.path.join(self.dir, "policies"))
         with open(os.path.join(self.dir, "policies", "shop.yaml"), "w") as f:
-            f.write(f"""business: shop
-name: Corner Shop
-depends_on: [acme]
-grace: 1s
-recovery_grace: 2s
-cooldown: 1h
-message:
-  outage: {OUTAGE_TEXT}
-  recovery: {RECOVERY_TEXT}
-contacts:
-  - label: Call us
-    url: tel:+441614960000
-channels:
-  email:
-    smtp: local
-    from: Corner Shop <hello@shop.example>
-    audience: ../audience.csv
-  banner:
-    publish_dir: ../site/banner
-  webhooks:
-    - name: crm
-      format: standard
-      url: http://127.0.0.1:{self.receiver_port}/hook
-      secret: {WEBHOOK_SECRET}
-""")
+            f.write(policy_yaml(self.receiver_port))
         with open(os.path.join(self.dir, "audience.csv"), "w") as f:
-            f.write("email,name,locale\n")
-            f.writelines(f"customer{i}@example.test,Customer {i},en\n" for i in range(1, self.recipients + 1))
+            f.write(audience_csv(self.recipients))
 
     def start_nodes(self):
         # Started together, as a fleet coming up; each makes or finds the schema in turn.
@@ -543,20 +503,7 @@ channels:
         return set().union(*(n.mailbox.recipients.get(kind, set()) for n in self.nodes))
 
     def webhook_types(self):
-        try:
-            with open(self.receiver_log) as f:
-                lines = f.read().splitlines()
-        except FileNotFoundError:
-            return []
-        types = []
-        for line in lines:
-            try:
-                r = json.loads(line)
-                if r.get("path") == "/hook":
-                    types.append(json.loads(r.get("body") or "{}").get("type", "?"))
-            except ValueError:
-                pass
-        return types
+        return webhook_types(self.receiver_log)
 
     def banners(self):
         return {n.name: n.banner_active() for n in self.nodes if n.running and not n.frozen}

@@ -13,9 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SERVERS = os.path.join(REPO, "Tests", "Servers")
 RECIPIENTS = 3
-OUTAGE_TEXT = "Acme is down. Call us on 0161 496 0000."
-RECOVERY_TEXT = "Acme is back."
-WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+sys.path.insert(0, HERE)
+from shop import BUILTINS_OFF, FAST_PROBES, OUTAGE_TEXT, RECOVERY_TEXT, audience_csv, policy_yaml, webhook_types, write_routes  # noqa: E402
 
 T0 = time.monotonic()
 _print_lock = threading.Lock()
@@ -91,10 +90,7 @@ class Drill:
         raise DrillFailed(f"stand-in {args[0]} did not start: {open(out).read()[-2000:]}")
 
     def set_routes(self, routes):
-        tmp = self.routes_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(routes, f)
-        os.replace(tmp, self.routes_path)
+        write_routes(self.routes_path, routes)
 
     def start_platform(self, routes=None, port=None):
         if routes is not None:
@@ -143,21 +139,10 @@ delivery:
   initial_backoff: 200ms
   max_backoff: 2s
   max_attempts: 10
-probes:
-  interval: 1s
-  timeout: 1s
-  jitter: 0
-  failure_threshold: 2
-  success_threshold: 2
-controls:
+{FAST_PROBES}controls:
 {ind(controls, 2)}
 platforms:
-  facebook: {{watch: false}}
-  instagram: {{watch: false}}
-  threads: {{watch: false}}
-  messenger: {{watch: false}}
-  whatsapp: {{watch: false}}
-  acme:
+{BUILTINS_OFF}  acme:
     name: Acme Social
 {platform_extra}    probes:
 {ind(probes, 6)}
@@ -167,33 +152,9 @@ platforms:
             f.write(text)
         os.replace(tmp, self.config_path)
         with open(os.path.join(self.dir, "policies", "shop.yaml"), "w") as f:
-            f.write(f"""business: shop
-name: Corner Shop
-depends_on: [acme]
-grace: {grace}
-recovery_grace: {recovery_grace}
-cooldown: {cooldown}
-message:
-  outage: {OUTAGE_TEXT}
-  recovery: {RECOVERY_TEXT}
-contacts:
-  - label: Call us
-    url: tel:+441614960000
-channels:
-  email:
-    smtp: local
-    from: Corner Shop <hello@shop.example>
-    audience: ../audience.csv
-  banner:
-    publish_dir: ../site/banner
-  webhooks:
-    - name: crm
-      format: standard
-      url: http://127.0.0.1:{self.receiver_port}/hook
-      secret: {WEBHOOK_SECRET}
-""")
+            f.write(policy_yaml(self.receiver_port, grace, recovery_grace, cooldown))
         with open(os.path.join(self.dir, "audience.csv"), "w") as f:
-            f.write("email,name,locale\n" + "".join(f"customer{i}@example.test,Customer {i},en\n" for i in range(1, RECIPIENTS + 1)))
+            f.write(audience_csv(RECIPIENTS))
 
     # ----- the daemon -----
     def start_daemon(self):
@@ -266,19 +227,7 @@ channels:
         return [e for e in self.emails() if "Acme is back" in e[0]]
 
     def webhook_types(self):
-        try:
-            lines = open(self.receiver_routes + ".log").read().splitlines()
-        except FileNotFoundError:
-            return []
-        types = []
-        for line in lines:
-            try:
-                r = json.loads(line)
-                if r.get("path") == "/hook":
-                    types.append(json.loads(r.get("body") or "{}").get("type", "?"))
-            except ValueError:
-                pass
-        return types
+        return webhook_types(self.receiver_routes + ".log")
 
     def banner_active(self):
         import urllib.request
