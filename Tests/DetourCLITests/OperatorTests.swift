@@ -172,14 +172,15 @@ import TestKit
         defer { h.stop() }
         _ = try h.cli(["failover", "start", "--business", "shop", "--reason", "store locked"])
         Thread.sleep(forTimeInterval: 0.5)  // the emails are with the server, waiting for its reply to DATA
-        // Another process holds the database's write lock for 25 s: every write the daemon queues
-        // meanwhile (claims first, then the outcomes) waits its 5 s busy timeout and fails.
+        // Another process holds the database's write lock for 28 s: every write the daemon queues
+        // meanwhile (first a claim of each of the four channels, then the outcomes) waits its 5 s
+        // busy timeout and fails, the outcomes' write too.
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: Repo.python == "/usr/bin/env" ? "/usr/bin/python3" : Repo.python)
         locker.arguments = ["-c", """
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-            c.execute("BEGIN EXCLUSIVE"); print("locked", time.time(), flush=True); time.sleep(25); c.execute("COMMIT"); print("unlocked", time.time(), flush=True)
+            c.execute("BEGIN EXCLUSIVE"); print("locked", time.time(), flush=True); time.sleep(28); c.execute("COMMIT"); print("unlocked", time.time(), flush=True)
             """, h.dir.file("state/detour.sqlite")]
         let said = Pipe()
         locker.standardOutput = said
@@ -187,7 +188,7 @@ import TestKit
         locker.waitUntilExit()
         let lockTimes = String(decoding: said.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(locker.terminationStatus == 0)
-        // Once the lock is gone the kept outcomes are written: well before the 30 s lease would expire.
+        // Once the lock is gone the kept outcomes are written, before the 30 s lease would expire.
         #expect(h.wait(12) {
             let out = (try? h.cli(["deliveries", "--json", "--state", "sent"]))?.stdout ?? ""
             return out.components(separatedBy: "\"id\" :").count - 1 == 5
