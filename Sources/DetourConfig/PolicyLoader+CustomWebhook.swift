@@ -28,31 +28,25 @@ extension PolicyLoader {
             }
         }
         if let hm = m.optional("headers")?.mapping() {
-            let reader = SecretReader(environment: secrets.environment, baseDir: secrets.baseDir)
-            for (name, keyNode, _) in hm.named() where !name.hasSuffix("_file") {
+            // `Name: value` or `Name_file: PATH`, once per header (the reader refuses both at once).
+            var seen = Set<String>()
+            for (key, keyNode, _) in hm.named() {
+                let name = key.hasSuffix("_file") ? String(key.dropLast(5)) : key
+                guard seen.insert(name).inserted else { continue }
                 guard Self.isHeaderName(name) else {
-                    keyNode.error("'\(name.prefix(60))' is not an HTTP header name", hint: "letters, digits and - only, e.g. Authorization or X-Api-Key")
+                    keyNode.error("'\(key.prefix(60))' is not an HTTP header name", hint: "letters, digits and - only, e.g. Authorization or X-Api-Key")
                     continue
                 }
                 if Self.reservedHeaders.contains(name.lowercased()) {
                     keyNode.error("Detour sets the \(name) header itself", hint: name.lowercased() == "content-type" ? "use content_type:" : "remove it")
                     continue
                 }
-                if let value = reader.read(hm, name) {
-                    if value.reveal().contains(where: { $0 == "\r" || $0 == "\n" }) {
-                        keyNode.error("the value of header \(name) has a line break", hint: "a header value is one line")
-                    } else {
-                        request.headers.append(.init(name: name, value: value))
-                    }
+                guard let value = secrets.read(hm, name) else { continue }
+                if value.reveal().contains(where: { $0 == "\r" || $0 == "\n" }) {
+                    keyNode.error("the value of header \(name) has a line break", hint: "a header value is one line")
+                } else {
+                    request.headers.append(.init(name: name, value: value))
                 }
-            }
-            for (name, keyNode, _) in hm.named() where name.hasSuffix("_file") && hm.keys.contains(String(name.dropLast(5))) == false {
-                let header = String(name.dropLast(5))
-                guard Self.isHeaderName(header), !Self.reservedHeaders.contains(header.lowercased()) else {
-                    keyNode.error("'\(name.prefix(60))' is not an HTTP header name with _file", hint: "e.g. Authorization_file: /etc/detour/secrets/crm-token")
-                    continue
-                }
-                if let value = reader.read(hm, header) { request.headers.append(.init(name: header, value: value)) }
             }
             hm.finish()
         }
