@@ -16,9 +16,11 @@ public struct OutgoingMessage: Sendable {
     /// Email address, webhook name, or the business id for the banner.
     public var recipient: String
     public var context: MessageContext
+    /// For an all-clear post: what the platform answered to the outage post (`telegram message 7 in @x`), to reply to it.
+    public var inReplyTo: String?
 
-    public init(deliveryID: String, recipient: String, context: MessageContext) {
-        self.deliveryID = deliveryID; self.recipient = recipient; self.context = context
+    public init(deliveryID: String, recipient: String, context: MessageContext, inReplyTo: String? = nil) {
+        self.deliveryID = deliveryID; self.recipient = recipient; self.context = context; self.inReplyTo = inReplyTo
     }
 }
 

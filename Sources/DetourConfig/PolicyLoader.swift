@@ -68,14 +68,24 @@ struct PolicyLoader {
             if let outage { messages = Messages(outage: outage, recovery: recovery) }
         }
         let contacts = root.optional("contacts").flatMap(links) ?? []
+        var timeZone: String?
+        if let v = root.optional("time_zone"), let s = v.singleLine() {
+            if TimeZone(identifier: s) != nil, s.contains("/") || s == "UTC" { timeZone = s } else {
+                v.error("unknown time zone '\(s.prefix(40))'", hint: "an IANA name such as Europe/London or America/New_York")
+            }
+        }
 
         var email: EmailChannel?
         var banner: BannerChannel?
         var webhooks: [WebhookChannel] = []
         var sms: SMSChannel?
+        var social: [SocialChannel] = []
         if let m = root.required("channels", hint: "channels: with at least one of email, sms, banner, webhooks")?.mapping() {
             email = m.optional("email").flatMap { emailChannel($0, dir) }
-            sms = m.optional("sms").flatMap { smsChannel($0, secrets, dir) }
+            sms = m.optional("sms").flatMap { smsChannel($0, secrets, dir, timeZone: timeZone) }
+            for kind in ChannelKind.social {
+                if let node = m.optional(kind.rawValue), let channel = socialChannel(kind, node, secrets, dir, contacts: contacts) { social.append(channel) }
+            }
             banner = m.optional("banner").flatMap { bannerChannel($0, dir) }
             if let v = m.optional("webhooks"), let items = v.sequence() {
                 var names = Set<String>()
@@ -86,8 +96,8 @@ struct PolicyLoader {
                 }
             }
             m.finish()
-            if email == nil, sms == nil, banner == nil, webhooks.isEmpty, diagnostics.errors.count == before {
-                m.node.error("no channels: customers would hear nothing", hint: "add email, sms, banner or webhooks")
+            if email == nil, sms == nil, banner == nil, webhooks.isEmpty, social.isEmpty, diagnostics.errors.count == before {
+                m.node.error("no channels: customers would hear nothing", hint: "add email, sms, banner, webhooks or a social account (telegram, mastodon, bluesky, google_business)")
             }
         }
 
@@ -109,7 +119,7 @@ struct PolicyLoader {
         let hash = SHA256.hash(data: source.bytes).lowercaseHex
         let policy = Policy(business: business, displayName: displayName, dependsOn: dependsOn, failWhen: failWhen, grace: grace,
                             recoveryGrace: recoveryGrace, cooldown: cooldown, message: messages, contacts: contacts, email: email,
-                            banner: banner, webhooks: webhooks, sms: sms, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
+                            banner: banner, webhooks: webhooks, sms: sms, social: social, timeZone: timeZone, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
         return (policy, businessNode?.line ?? 0, businessNode?.column ?? 0)
     }
 

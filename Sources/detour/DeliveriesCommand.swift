@@ -37,12 +37,13 @@ struct DeliveriesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only this business.", valueName: "id")) var business: String?
         @Option(help: ArgumentHelp("Only this incident.", valueName: "id")) var incident: Int64?
         @Option(help: ArgumentHelp("queued, sending, sent, failed or dead.", valueName: "state")) var state: String?
-        @Option(help: ArgumentHelp("email, sms, webhook or banner.", valueName: "channel")) var channel: String?
+        @Option(help: ArgumentHelp("email, sms, webhook, banner, telegram, mastodon, bluesky or google_business.",
+                                   valueName: "channel")) var channel: String?
         @Option(help: "At most this many.") var limit: Int = 200
 
         func validate() throws {
             if let state, DeliveryState(rawValue: state) == nil { throw ValidationError("--state must be one of queued, sending, sent, failed, dead") }
-            if let channel, ChannelKind(rawValue: channel) == nil { throw ValidationError("--channel must be email, sms, webhook or banner") }
+            if let channel, ChannelKind(rawValue: channel) == nil { throw ValidationError("--channel must be one of: \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))") }
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 

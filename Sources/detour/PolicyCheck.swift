@@ -115,6 +115,7 @@ struct PolicyCheckReport: Encodable {
             if p.sms != nil { channels.append("sms") }
             if p.banner != nil { channels.append("banner") }
             if !p.webhooks.isEmpty { channels.append("webhook") }
+            channels += p.social.map(\.kind.rawValue)
             return PolicySummary(business: p.business.rawValue, name: p.displayName, file: p.source.file,
                                  dependsOn: p.dependsOn.map(\.rawValue), channels: channels,
                                  emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p))

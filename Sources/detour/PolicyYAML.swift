@@ -20,6 +20,7 @@ enum PolicyYAML {
         w.line("grace: \(policy.grace)")
         w.line("recovery_grace: \(policy.recoveryGrace)")
         w.line("cooldown: \(policy.cooldown)")
+        if let zone = policy.timeZone { w.line("time_zone: \(scalar(zone))") }
         w.blank()
         w.line("message:")
         w.line("  outage: \(scalar(policy.message.outage))")
@@ -51,12 +52,61 @@ enum PolicyYAML {
                 if let from = t.from { w.line("    from: \(scalar(from))") }
                 if let service = t.messagingServiceSID { w.line("    messaging_service_sid: \(scalar(service))") }
                 w.line("    base_url: \(scalar(t.baseURL))")
+            case .vonage(let v):
+                w.line("    provider: vonage")
+                w.line("    api_key: \(scalar(v.apiKey))")
+                secret("api_secret", v.apiSecret, indent: "    ", into: &w)
+                w.line("    from: \(scalar(v.from))")
+                w.line("    base_url: \(scalar(v.baseURL))")
+            case .http(let h):
+                w.line("    provider: http")
+                secret("url", h.url, indent: "    ", into: &w)
+                w.line("    method: \(h.request.method)")
+                for header in h.request.headers { secret("headers.\(header.name)", header.value, indent: "    ", into: &w) }
+                if let body = h.request.body { w.line("    body: \(scalar(path(body, from: dir)))") }
+                w.line("    content_type: \(scalar(h.request.contentType))")
             }
+            if let rate = sms.rate { w.line("    rate: \(rate)") }
+            if let quiet = sms.quietHours { w.line("    quiet_hours: \(scalar(quiet.span))  # \(quiet.timeZone)") }
             let textable = sms.audience.recipients.filter { $0.phone != nil && !$0.smsOptOut }.count
             w.line("    audience: \(scalar(path(sms.audience.file, from: dir)))  # \(textable) number\(textable == 1 ? "" : "s") to text")
             w.line("    max_per_customer: \(sms.maxPerCustomer)")
             if let stop = sms.stopFile { w.line("    stop_file: \(scalar(path(stop, from: dir)))") }
             templates(sms.templates, dir: dir, indent: "    ", into: &w)
+        }
+        for social in policy.social {
+            w.line("  \(social.kind.rawValue):")
+            switch social.account {
+            case .telegram(let t):
+                secret("bot_token", t.botToken, indent: "    ", into: &w)
+                w.line("    chat_id: \(scalar(t.chatID))")
+                w.line("    base_url: \(scalar(t.baseURL))")
+            case .mastodon(let m):
+                w.line("    instance: \(scalar(m.instance))")
+                secret("access_token", m.accessToken, indent: "    ", into: &w)
+                w.line("    visibility: \(m.visibility)")
+                if let l = m.language { w.line("    language: \(scalar(l))") }
+            case .bluesky(let b):
+                w.line("    handle: \(scalar(b.handle))")
+                secret("app_password", b.appPassword, indent: "    ", into: &w)
+                w.line("    service: \(scalar(b.service))")
+                if let l = b.language { w.line("    language: \(scalar(l))") }
+            case .googleBusiness(let g):
+                w.line("    account_id: \(scalar(g.accountID))")
+                w.line("    location_id: \(scalar(g.locationID))")
+                w.line("    client_id: \(scalar(g.clientID))")
+                secret("client_secret", g.clientSecret, indent: "    ", into: &w)
+                secret("refresh_token", g.refreshToken, indent: "    ", into: &w)
+                w.line("    language: \(scalar(g.language))")
+                if let a = g.actionType {
+                    w.line("    call_to_action:")
+                    w.line("      action_type: \(a)")
+                    if let u = g.actionURL { w.line("      url: \(scalar(u))") }
+                }
+                w.line("    token_url: \(scalar(g.tokenURL))")
+                w.line("    base_url: \(scalar(g.baseURL))")
+            }
+            templates(social.templates, dir: dir, indent: "    ", into: &w)
         }
         if let banner = policy.banner {
             w.line("  banner:")

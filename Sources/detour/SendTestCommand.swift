@@ -31,6 +31,9 @@ struct SendTestCommand: AsyncParsableCommand {
           webhook  one request to every webhook of the policy, or --webhook NAME.
           banner   publishes a test banner (marked "test") into publish_dir; it
                    expires after 2 minutes.
+          telegram, mastodon, bluesky, google_business
+                   one public post, marked [Test], on the business's own
+                   account. It is really posted: delete it afterwards.
 
         --json prints one object to stdout: {"ok", "business", "channel", "sent",
         "error", "hint"}, with each attempt in "sent" as {"channel", "to", "ok",
@@ -47,13 +50,14 @@ struct SendTestCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Option(help: ArgumentHelp("The business id.", valueName: "id")) var business: String
-    @Option(help: ArgumentHelp("email, sms, webhook or banner.", valueName: "channel")) var channel: String
+    @Option(help: ArgumentHelp("email, sms, webhook, banner, telegram, mastodon, bluesky or google_business.",
+                                valueName: "channel")) var channel: String
     @Option(help: ArgumentHelp("Email: the address to send to. SMS: the number.", valueName: "address|number")) var to: String?
     @Option(help: ArgumentHelp("Webhook: only this webhook (its `name:`).", valueName: "name")) var webhook: String?
     @Flag(name: .long, help: "Print JSON instead of text.") var json = false
 
     func validate() throws {
-        guard let kind = ChannelKind(rawValue: channel) else { throw ValidationError("--channel must be email, sms, webhook or banner") }
+        guard let kind = ChannelKind(rawValue: channel) else { throw ValidationError("--channel must be one of: \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))") }
         if let to, kind == .email, !EmailAddress.isValid(to) { throw ValidationError("--to '\(to)' is not an email address") }
         if let to, kind == .sms, PhoneNumber(to) == nil {
             throw ValidationError("--to '\(to)' is not a phone number in international form (+44 7700 900123)")
@@ -132,6 +136,18 @@ struct SendTestCommand: AsyncParsableCommand {
                 } catch {
                     try fail("webhook \(hook.name): \(error)")
                 }
+            }
+        case .telegram, .mastodon, .bluesky, .googleBusiness:
+            let kind = ChannelKind(rawValue: channel) ?? .telegram
+            guard let social = policy.social.first(where: { $0.kind == kind }) else {
+                try fail("\(business) has no \(kind.rawValue) channel", hint: "add channels.\(kind.rawValue) to its policy")
+            }
+            do {
+                let poster = try SocialPosters.make(social, network: loaded.daemon.webhooks, client: http, logger: logger)
+                attempts.append(("public post on \(kind.rawValue)", kind.rawValue, poster,
+                                 OutgoingMessage(deliveryID: id, recipient: kind.rawValue, context: context)))
+            } catch {
+                try fail("\(kind.rawValue): \(error)")
             }
         case .banner:
             guard let settings = policy.banner else { try fail("\(business) has no banner channel") }

@@ -7,20 +7,30 @@ import Synchronization
 /// The `sms` channel: renders one business's text for an incident event (its template, or the
 /// short default in `channels/sms/`) and sends it to one customer's phone through the provider.
 public struct SMSSender: Channel {
-    private let provider: TwilioSMS
+    private let gateway: any SMSGateway
     private let texts: SMSText
+    private let pacer: Pacer?
     private let logger: Logger
 
     /// - Throws: when a template file the policy names cannot be read or parsed.
     public init(settings: SMSChannel, network: WebhookNetwork, client: CurlHTTPClient, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) throws(TemplateRenderer.Problem) {
+        let timeout = network.timeout.duration
         switch settings.provider {
         case .twilio(let t):
-            provider = TwilioSMS(settings: .init(baseURL: t.baseURL, accountSID: t.accountSID, authToken: t.authToken, from: t.from,
-                                                 messagingServiceSID: t.messagingServiceSID, timeout: network.timeout.duration,
-                                                 allowPrivateTargets: network.allowPrivateTargets), client: client, now: now)
+            gateway = TwilioSMS(settings: .init(baseURL: t.baseURL, accountSID: t.accountSID, authToken: t.authToken, from: t.from,
+                                                messagingServiceSID: t.messagingServiceSID, timeout: timeout,
+                                                allowPrivateTargets: network.allowPrivateTargets), client: client, now: now)
+        case .vonage(let v):
+            gateway = VonageSMS(settings: v, requests: SMSRequests(client: client, timeout: timeout, allowPrivateTargets: network.allowPrivateTargets,
+                                                                   secrets: [v.apiSecret.reveal()]), now: now)
+        case .http(let h):
+            gateway = HTTPGatewaySMS(settings: h, body: try CustomBody(h.request),
+                                     requests: SMSRequests(client: client, timeout: timeout, allowPrivateTargets: network.allowPrivateTargets,
+                                                           secrets: [h.url.reveal()] + h.request.headers.map { $0.value.reveal() }), now: now)
         }
         texts = try SMSText(settings.templates)
+        pacer = settings.rate.map { Pacer(interval: $0.interval) }
         self.logger = logger
     }
 
@@ -29,7 +39,31 @@ public struct SMSSender: Channel {
         guard !body.isEmpty else {
             throw DeliveryError(code: "sms.empty", message: "sms to \(message.recipient): the template renders an empty text", retryable: false)
         }
-        return try await provider.send(to: message.recipient, body: body, logger: logger)
+        await pacer?.wait()
+        if let http = gateway as? HTTPGatewaySMS {
+            return try await http.send(to: message.recipient, text: body, deliveryID: message.deliveryID,
+                                       values: TemplateValues.from(message.context), logger: logger)
+        }
+        return try await gateway.send(to: message.recipient, body: body, deliveryID: message.deliveryID, logger: logger)
+    }
+}
+
+/// Spaces sends at least `interval` seconds apart, across every sender that shares it.
+final class Pacer: Sendable {
+    private let interval: Duration
+    private let next = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(interval: Double) { self.interval = .milliseconds(Int64((interval * 1000).rounded(.up))) }
+
+    /// Waits for this send's turn.
+    func wait() async {
+        let now = ContinuousClock.now
+        let slot = next.withLock { next -> ContinuousClock.Instant in
+            let slot = Swift.max(next ?? now, now)
+            next = slot + interval
+            return slot
+        }
+        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
     }
 }
 

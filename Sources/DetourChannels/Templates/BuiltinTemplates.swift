@@ -454,6 +454,21 @@ Unsubscribe: {{unsubscribe_url}}
 {{% CONTENT_TYPE: TEXT}}{{business.name}}: {{platform_list}} is working again.{{#message}} {{message}}{{/message}}
 
 """#,
+        "social/opened": #"""
+{{% CONTENT_TYPE: TEXT}}{{business.name}}: {{platform_list}} is not working right now, so messages sent to us there may not arrive.{{#message}}
+
+{{message}}{{/message}}{{#has_contacts}}
+
+{{#contacts}}{{label}}: {{url}}
+{{/contacts}}{{/has_contacts}}
+
+"""#,
+        "social/resolved": #"""
+{{% CONTENT_TYPE: TEXT}}{{business.name}}: {{platform_list}} is working again. Thank you for your patience.{{#message}}
+
+{{message}}{{/message}}
+
+"""#,
         "unsubscribe/confirm.html": #"""
 <!doctype html>
 <html lang="en">

@@ -52,6 +52,33 @@ public enum TemplateCheck {
                 out.append(Problem(keyPath: "channels.sms.templates", message: "\(error)"))
             }
         }
+        if let sms = policy.sms, case .http(let gateway) = sms.provider, let path = gateway.request.body, readable(path) != nil {
+            out += customBodyProblems(gateway.request, webhook: "sms gateway", keyPath: "channels.sms.body", sample: sample)
+        }
+        for social in policy.social {
+            let key = "channels.\(social.kind.rawValue)"
+            let refs = TemplateRefs(opened: social.templates.opened.flatMap(readable), resolved: social.templates.resolved.flatMap(readable))
+            do {
+                let texts = try SocialText(refs)
+                for event in [MessageEvent.opened, .resolved] {
+                    var c = sample
+                    c.event = event
+                    if event == .resolved { c.message = policy.message.recovery ?? "" }
+                    let text = texts.render(c)
+                    let length = SocialText.length(text, for: social.kind)
+                    if text.isEmpty {
+                        out.append(Problem(keyPath: "\(key).templates.\(event.rawValue)", message: "renders an empty post"))
+                    } else if length > social.account.limit {
+                        let unit = social.kind == .bluesky ? "graphemes" : social.kind == .mastodon ? "characters (each link counts 23)" : "characters"
+                        out.append(Problem(keyPath: "\(key).templates.\(event.rawValue)",
+                                           message: "the \(event == .opened ? "outage" : "all-clear") post is \(length) \(unit); \(social.kind.rawValue) takes \(social.account.limit) "
+                                               + "(shorten message.\(event == .opened ? "outage" : "recovery") or the contacts, or give this channel a shorter template)"))
+                    }
+                }
+            } catch {
+                out.append(Problem(keyPath: "\(key).templates", message: "\(error)"))
+            }
+        }
         for (i, webhook) in policy.webhooks.enumerated() {
             let refs = TemplateRefs(opened: webhook.templates.opened.flatMap(readable), resolved: webhook.templates.resolved.flatMap(readable))
             do {

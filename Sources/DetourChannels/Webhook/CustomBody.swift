@@ -40,6 +40,11 @@ public struct CustomBody: Sendable {
         return Data(template.render(values).utf8)
     }
 
+    /// The body rendered from `values`, escaped for the content type; nil without a template.
+    public func render(values: [String: Any]) -> Data? {
+        template.map { Data($0.render(values).utf8) }
+    }
+
     /// The escaping a content type needs, by the name it is registered under.
     static func escaping(for contentType: String) -> String {
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""

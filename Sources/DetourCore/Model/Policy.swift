@@ -16,16 +16,21 @@ public struct Policy: Sendable, Codable {
     public var banner: BannerChannel?
     public var webhooks: [WebhookChannel]
     public var sms: SMSChannel?
+    /// Public posts on the business's other social accounts (Telegram, Mastodon, Bluesky, Google).
+    public var social: [SocialChannel]
+    /// The business's time zone (IANA name), for quiet hours; nil is the machine's.
+    public var timeZone: String?
     public var recovery: RecoveryPlan
     public var source: PolicySource
 
     public init(business: BusinessID, displayName: String, dependsOn: [PlatformID], failWhen: FailWhen, grace: TimeSpan,
                 recoveryGrace: TimeSpan, cooldown: TimeSpan, message: Messages, contacts: [ContactLink],
                 email: EmailChannel?, banner: BannerChannel?, webhooks: [WebhookChannel], sms: SMSChannel? = nil,
-                recovery: RecoveryPlan, source: PolicySource) {
+                social: [SocialChannel] = [], timeZone: String? = nil, recovery: RecoveryPlan, source: PolicySource) {
         self.business = business; self.displayName = displayName; self.dependsOn = dependsOn; self.failWhen = failWhen
         self.grace = grace; self.recoveryGrace = recoveryGrace; self.cooldown = cooldown; self.message = message
         self.contacts = contacts; self.email = email; self.banner = banner; self.webhooks = webhooks; self.sms = sms
+        self.social = social; self.timeZone = timeZone
         self.recovery = recovery; self.source = source
     }
 }
@@ -53,7 +58,13 @@ public struct ContactLink: Sendable, Hashable, Codable {
 /// The channels that can carry a message.
 public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case email, banner, webhook, sms
+    case telegram, mastodon, bluesky
+    case googleBusiness = "google_business"
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    /// The channels that post once per event on a social account.
+    public static let social: [ChannelKind] = [.telegram, .mastodon, .bluesky, .googleBusiness]
+    public var isSocial: Bool { Self.social.contains(self) }
 }
 
 /// Per-channel template files a policy may bring; nil uses the built-in default.
@@ -97,9 +108,14 @@ public struct SMSChannel: Sendable, Codable {
     public var maxPerCustomer: Int
     /// A file of numbers that replied STOP, one a line, read again whenever it changes.
     public var stopFile: String?
-    public init(provider: SMSProvider, audience: Audience, templates: TemplateRefs, maxPerCustomer: Int, stopFile: String?) {
+    /// At most this many texts to the provider per second; nil is as fast as `delivery.concurrency.sms` allows.
+    public var rate: SendRate?
+    /// Hours when outage texts wait, in the policy's time zone.
+    public var quietHours: QuietHours?
+    public init(provider: SMSProvider, audience: Audience, templates: TemplateRefs, maxPerCustomer: Int, stopFile: String?,
+                rate: SendRate? = nil, quietHours: QuietHours? = nil) {
         self.provider = provider; self.audience = audience; self.templates = templates
-        self.maxPerCustomer = maxPerCustomer; self.stopFile = stopFile
+        self.maxPerCustomer = maxPerCustomer; self.stopFile = stopFile; self.rate = rate; self.quietHours = quietHours
     }
 }
 
@@ -107,6 +123,28 @@ public struct SMSChannel: Sendable, Codable {
 public enum SMSProvider: Sendable, Hashable, Codable {
     /// Twilio's Messages API.
     case twilio(Twilio)
+    /// Vonage's SMS API.
+    case vonage(Vonage)
+    /// Any gateway: a request shaped by the business.
+    case http(HTTPGateway)
+
+    public struct Vonage: Sendable, Hashable, Codable {
+        public var baseURL: String
+        public var apiKey: String
+        public var apiSecret: Secret
+        /// An E.164 number or an alphanumeric sender ID.
+        public var from: String
+        public init(baseURL: String, apiKey: String, apiSecret: Secret, from: String) {
+            self.baseURL = baseURL; self.apiKey = apiKey; self.apiSecret = apiSecret; self.from = from
+        }
+    }
+
+    public struct HTTPGateway: Sendable, Hashable, Codable {
+        /// The gateway's URL; a secret, as some carry their key in the query.
+        public var url: Secret
+        public var request: WebhookChannel.CustomRequest
+        public init(url: Secret, request: WebhookChannel.CustomRequest) { self.url = url; self.request = request }
+    }
 
     public struct Twilio: Sendable, Hashable, Codable {
         public var baseURL: String
@@ -122,7 +160,7 @@ public enum SMSProvider: Sendable, Hashable, Codable {
     }
 
     public var name: String {
-        switch self { case .twilio: "twilio" }
+        switch self { case .twilio: "twilio"; case .vonage: "vonage"; case .http: "http" }
     }
 }
 

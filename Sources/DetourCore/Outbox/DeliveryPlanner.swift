@@ -59,7 +59,7 @@ public struct PlannedDeliveries: Sequence, Sendable {
     public func makeIterator() -> Iterator { Iterator(self) }
 
     public struct Iterator: IteratorProtocol {
-        private enum Stage { case emails(Int), texts(Int), banner, webhooks(Int), done }
+        private enum Stage { case emails(Int), texts(Int), banner, webhooks(Int), posts(Int), done }
         private let plan: PlannedDeliveries
         private var stage: Stage
         private var seen = Set<String>()
@@ -128,12 +128,20 @@ public struct PlannedDeliveries: Sequence, Sendable {
                 case .webhooks(let i):
                     let hooks = plan.policy.webhooks
                     guard plan.event == .opened || plan.policy.recovery.allClear.contains(.webhook), i < hooks.count else {
-                        stage = .done; continue
+                        stage = .posts(0); continue
                     }
                     stage = .webhooks(i + 1)
                     guard !plan.disabledWebhooks.contains(hooks[i].name) else { continue }
                     return yield(NewDelivery(event: plan.event, channel: .webhook, target: hooks[i].name,
                                              idempotencyKey: key(.webhook, hooks[i].name)))
+                case .posts(let i):
+                    // One public post per social account and event; the all-clear answers the outage post.
+                    let posts = plan.policy.social
+                    guard i < posts.count else { stage = .done; continue }
+                    stage = .posts(i + 1)
+                    let kind = posts[i].kind
+                    guard plan.event == .opened || plan.policy.recovery.allClear.contains(kind) else { continue }
+                    return yield(NewDelivery(event: plan.event, channel: kind, target: kind.rawValue, idempotencyKey: key(kind, kind.rawValue)))
                 case .done:
                     plan.counter.value.store(made, ordering: .relaxed)
                     return nil

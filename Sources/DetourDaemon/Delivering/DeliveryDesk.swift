@@ -17,9 +17,25 @@ public final class DeliveryDesk: Sendable {
     /// The configuration in force: one reference, so reading it for a delivery costs one retain.
     private final class Installed: Sendable {
         let snapshot: PolicySnapshot
+        /// The channel kinds some policy uses.
+        let kinds: Set<ChannelKind>
         let channels: ChannelSet
-        init(_ snapshot: PolicySnapshot, _ channels: ChannelSet) { self.snapshot = snapshot; self.channels = channels }
+        init(_ snapshot: PolicySnapshot, _ channels: ChannelSet) {
+            self.snapshot = snapshot; self.channels = channels
+            var kinds = Set<ChannelKind>()
+            for p in snapshot.all {
+                if p.email != nil { kinds.insert(.email) }
+                if p.sms != nil { kinds.insert(.sms) }
+                if p.banner != nil { kinds.insert(.banner) }
+                if !p.webhooks.isEmpty { kinds.insert(.webhook) }
+                for s in p.social { kinds.insert(s.kind) }
+            }
+            self.kinds = kinds
+        }
     }
+
+    /// Whether some policy in force sends through `kind` (a loop for a kind nobody uses polls seldom).
+    func uses(_ kind: ChannelKind) -> Bool { state.withLock { $0.installed.kinds.contains(kind) } }
 
     private struct State {
         var installed: Installed
@@ -159,6 +175,28 @@ public final class DeliveryDesk: Sendable {
         if d.channel == .sms, StopList.shared.numbers(policy.sms?.stopFile).contains(d.target) {
             return .superseded("\(d.target) replied STOP (in the stop file)")
         }
+        if d.channel == .sms, let quiet = policy.sms?.quietHours {
+            if let end = quiet.end(after: now()) {
+                return .later("quiet hours \(quiet): waits until \(quiet.span.suffix(5))", end)
+            }
+            // An outage text that waited for quiet hours is not sent once the incident is over, and
+            // then nobody it was for is sent the all-clear either.
+            let due = d.event == .opened ? d.createdAt : incident.openedAt
+            if let resolved = incident.resolvedAt, let end = quiet.end(after: due), resolved < end {
+                return .superseded(d.event == .opened ? "the incident was resolved during quiet hours"
+                                                      : "the outage text waited for quiet hours and was never sent")
+            }
+        }
+        var inReplyTo: String?
+        if d.channel.isSocial, d.event == .resolved {
+            // The all-clear answers the outage post, so it waits (a little) for that post to go first.
+            let posts = (try? await store.deliveries(DeliveryFilter(incident: d.incident, channel: d.channel, limit: 50))) ?? []
+            let opened = posts.filter { $0.event == .opened && $0.target == d.target }
+            if d.attempts < 3, let waiting = opened.first(where: { [.queued, .sending, .failed].contains($0.state) }) {
+                return .later("waits for the outage post (delivery \(waiting.id)) to go first", now().addingTimeInterval(15))
+            }
+            inReplyTo = opened.filter { $0.state == .sent }.max(by: { $0.eventSequence < $1.eventSequence })?.reply
+        }
         if d.channel == .webhook, disabled {
             return .fail(DeliveryError(code: "webhook.disabled", message: "webhook \(d.target) of \(d.business) is disabled after an HTTP 410 until its policy changes", retryable: false))
         }
@@ -179,7 +217,8 @@ public final class DeliveryDesk: Sendable {
             locale: toPerson ? d.locale : nil,
             unsubscribeURL: isEmail ? links.url(business: policy.business, email: d.target) : nil,
             eventSequence: d.eventSequence)
-        return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d, install: installID), recipient: d.target, context: context))
+        return .send(channel, OutgoingMessage(deliveryID: Self.messageID(d, install: installID), recipient: d.target, context: context,
+                                              inReplyTo: inReplyTo))
     }
 
     /// The id receivers see (email Message-ID, webhook-id): the same for every attempt of one delivery,
@@ -259,5 +298,7 @@ enum PreparedDelivery: Sendable {
     case send(any Channel, OutgoingMessage)
     /// Nothing to send any more (a banner change that a later event has replaced).
     case superseded(String)
+    /// Not yet: try again at this time (quiet hours; an all-clear post waiting for the outage post).
+    case later(String, Date)
     case fail(DeliveryError)
 }

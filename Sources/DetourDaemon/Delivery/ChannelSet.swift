@@ -16,6 +16,7 @@ public final class ChannelSet: Sendable {
     private let webhooks: [BusinessID: [String: Result<WebhookSender, DeliveryError>]]
     private let banners: [BusinessID: Result<BannerPublisher, DeliveryError>]
     private let texts: [BusinessID: Result<SMSSender, DeliveryError>]
+    private let posts: [BusinessID: [ChannelKind: Result<any Channel, DeliveryError>]]
 
     public init(policies: [Policy], daemon: DaemonConfig, pools: SMTPPools, http: CurlHTTPClient,
                 bannerState: BannerState, logger: Logger) async {
@@ -23,6 +24,7 @@ public final class ChannelSet: Sendable {
         var webhooks: [BusinessID: [String: Result<WebhookSender, DeliveryError>]] = [:]
         var banners: [BusinessID: Result<BannerPublisher, DeliveryError>] = [:]
         var texts: [BusinessID: Result<SMSSender, DeliveryError>] = [:]
+        var posts: [BusinessID: [ChannelKind: Result<any Channel, DeliveryError>]] = [:]
         for policy in policies {
             var log = logger
             log[metadataKey: "business"] = "\(policy.business)"
@@ -46,6 +48,14 @@ public final class ChannelSet: Sendable {
                     texts[policy.business] = .failure(DeliveryError(code: "sms.template", message: "sms of \(policy.business): \(error)", retryable: false))
                 }
             }
+            for social in policy.social {
+                do {
+                    posts[policy.business, default: [:]][social.kind] = .success(try SocialPosters.make(social, network: daemon.webhooks, client: http, logger: log))
+                } catch {
+                    posts[policy.business, default: [:]][social.kind] = .failure(
+                        DeliveryError(code: "\(social.kind.rawValue).template", message: "\(social.kind.rawValue) of \(policy.business): \(error)", retryable: false))
+                }
+            }
             if let settings = policy.banner {
                 do {
                     banners[policy.business] = .success(try BannerPublisher(business: policy.business, businessName: policy.displayName,
@@ -55,7 +65,7 @@ public final class ChannelSet: Sendable {
                 }
             }
         }
-        self.email = email; self.webhooks = webhooks; self.banners = banners; self.texts = texts
+        self.email = email; self.webhooks = webhooks; self.banners = banners; self.texts = texts; self.posts = posts
     }
 
     /// The channel that carries deliveries of `kind` to `target` for this business.
@@ -74,6 +84,11 @@ public final class ChannelSet: Sendable {
                 return .failure(DeliveryError(code: "sms.unconfigured", message: "\(business) has no sms channel in the current policy", retryable: false))
             }
             return found.map { $0 as any Channel }
+        case .telegram, .mastodon, .bluesky, .googleBusiness:
+            guard let found = posts[business]?[kind] else {
+                return .failure(DeliveryError(code: "\(kind.rawValue).unconfigured", message: "\(business) has no \(kind.rawValue) channel in the current policy", retryable: false))
+            }
+            return found
         case .banner:
             guard let found = banners[business] else {
                 return .failure(DeliveryError(code: "banner.unconfigured", message: "\(business) has no banner channel in the current policy", retryable: false))

@@ -85,6 +85,7 @@ public struct DeliveryWorkers: Service {
         case .email: settings.emailConcurrency
         case .webhook: settings.webhookConcurrency
         case .sms: settings.smsConcurrency
+        case .telegram, .mastodon, .bluesky, .googleBusiness: 2
         case .banner: 1
         }
     }
@@ -139,19 +140,26 @@ public struct DeliveryWorkers: Service {
                     }
                 }
             }
+            var idleRounds = 0
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 heartbeats?.beat(loopName)
                 let generations = (wake.generation, finished.generation)
                 let busy = inFlight.count(kind)
                 let free = capacity - busy
                 var claimed: [DeliveryRecord] = []
-                if free >= batch || (free > 0 && busy == 0) {
+                // A kind no policy uses has only what a reload left behind (it fails as unconfigured):
+                // it asks the store every tenth round, so eight channel loops do not each write a claim
+                // twice a second.
+                idleRounds += 1
+                let unused = busy == 0 && !desk.uses(kind)
+                if (free >= batch || (free > 0 && busy == 0)) && (!unused || idleRounds % 10 == 1) {
                     do {
                         claimed = try await store.claim(channel: kind, limit: free, owner: owner, lease: lease, now: now())
                     } catch {
                         logger.error("cannot claim deliveries", metadata: ["channel": "\(kind.rawValue)", "error": "\(error)"])
                     }
                 }
+                if !claimed.isEmpty { idleRounds = 0 }
                 for d in claimed { inFlight.add(d.id, kind) }
                 claimedQueue.push(claimed)
                 // A full batch may mean more is due: claim again as soon as enough places are free.
@@ -185,6 +193,8 @@ public struct DeliveryWorkers: Service {
         switch await desk.prepare(d) {
         case .superseded(let why):
             outcome = .sent(reply: "skipped: \(why)")
+        case .later(let why, let at):
+            outcome = .retry(error: why, retryAt: at)
         case .fail(let error):
             outcome = await classify(error, d)
         case .send(let channel, let message):
