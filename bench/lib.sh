@@ -3,7 +3,8 @@
 # A section is a bash script that prints table rows on stdout with `row` and progress on stderr
 # with `log`. It gets, from run.sh: BENCH_DIR, ROOT, BENCH_TMP (a temp dir removed at exit),
 # BENCH_BIN_DIR (the release build's bin directory; a section names each product it needs on a
-# "# bench-needs-product: NAME" line, and run.sh builds those of the sections it runs), DETOUR_BENCH
+# "# bench-needs-product: NAME" line, and run.sh builds those of the sections it runs, unless
+# BENCH_BIN_DIR is already set: then it uses the binaries there and builds nothing), DETOUR_BENCH
 # (the detour-bench binary, when a section to run needs it), BENCH_PY (the venv's python, with Apprise) and the sizes below.
 # Servers it starts with `start_bg` are stopped when the section ends and, failing that, by run.sh.
 
@@ -18,6 +19,9 @@
 : "${BENCH_DURABLE_CONCURRENCY:=16}"     # its delivery.concurrency.email
 : "${BENCH_DURABLE_BIG:=100000}"         # recipients of the peak-RSS fan-out (0: skip it)
 : "${BENCH_DURABLE_TIMEOUT:=600}"        # seconds allowed for each step of the durable section
+: "${BENCH_SMS_TEXTS:=10000}"            # SMS fan-out through the daemon: texts (distinct numbers)
+: "${BENCH_SMS_CONCURRENCY:=16}"         # its delivery.concurrency.sms (and wrk's connections)
+: "${BENCH_SMS_TIMEOUT:=300}"            # seconds allowed for each step of the SMS section
 : "${BENCH_REPEAT:=3}"             # runs of each Detour and reference measurement; the table shows the best
 
 log() { printf 'bench: %s\n' "$*" >&2; }

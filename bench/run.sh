@@ -6,10 +6,13 @@
 #   bash bench/run.sh            # every section
 #   bash bench/run.sh webhook    # only sections whose file name contains "webhook"
 #   bash bench/run.sh durable    # the daemon's durable fan-out beside smtp-source and Postfix (root)
+#   bash bench/run.sh sms        # the daemon's SMS fan-out to a Twilio stand-in, beside Apprise
+#   BENCH_BIN_DIR=.build/release bash bench/run.sh sms   # use the binaries there; build nothing
 #
 # Sizes come from the environment (defaults in bench/lib.sh): BENCH_MESSAGES, BENCH_CONNECTIONS,
 # BENCH_DELIVERIES, BENCH_CONCURRENCY, BENCH_WRK_SECONDS, BENCH_APPRISE_BUDGET, BENCH_REPEAT and the
-# durable section's BENCH_DURABLE_MESSAGES, _CONNECTIONS, _CONCURRENCY, _BIG, _TIMEOUT.
+# durable section's BENCH_DURABLE_MESSAGES, _CONNECTIONS, _CONCURRENCY, _BIG, _TIMEOUT, and the SMS
+# section's BENCH_SMS_TEXTS, _CONCURRENCY, _TIMEOUT.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -46,7 +49,8 @@ export BENCH_PY=$venv/bin/python
 # --- Build ----------------------------------------------------------------------------------------
 
 command -v swift >/dev/null || [ ! -x /opt/swift/usr/bin/swift ] || PATH=/opt/swift/usr/bin:$PATH
-command -v swift >/dev/null || die "swift not found on PATH"
+prebuilt=${BENCH_BIN_DIR:-}
+[ -n "$prebuilt" ] || command -v swift >/dev/null || die "swift not found on PATH"
 # The sections to run (every one, or those whose file name contains an argument), and the products
 # they name on "# bench-needs-product: NAME" lines: only those are built.
 sections=()
@@ -64,11 +68,20 @@ products=()
 while read -r product; do
   [[ " ${products[*]} " == *" $product "* ]] || products+=("$product")
 done < <(sed -n 's/^# bench-needs-product: *\([A-Za-z0-9_-]*\).*/\1/p' "${sections[@]}")
-for product in "${products[@]}"; do
-  log "building $product (release)"
-  swift build -c release --product "$product" >&2 || die "swift build -c release --product $product failed"
-done
-BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
+if [ -n "$prebuilt" ]; then
+  # BENCH_BIN_DIR set: the binaries already there, nothing built (say, while another build runs).
+  BENCH_BIN_DIR=$(cd "$prebuilt" && pwd) || die "BENCH_BIN_DIR=$prebuilt is not a directory"
+  for product in "${products[@]}"; do
+    [ -x "$BENCH_BIN_DIR/$product" ] || die "BENCH_BIN_DIR is set but there is no $BENCH_BIN_DIR/$product"
+    log "using $BENCH_BIN_DIR/$product as it is (BENCH_BIN_DIR set: not built)"
+  done
+else
+  for product in "${products[@]}"; do
+    log "building $product (release)"
+    swift build -c release --product "$product" >&2 || die "swift build -c release --product $product failed"
+  done
+  BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
+fi
 DETOUR_BENCH=$BENCH_BIN_DIR/detour-bench
 if [[ " ${products[*]} " == *" detour-bench "* ]]; then
   [ -x "$DETOUR_BENCH" ] || die "no binary at $DETOUR_BENCH"

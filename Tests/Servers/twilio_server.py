@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for Twilio's Messages API on 127.0.0.1, checking requests as Twilio does.
 
-Usage: twilio_server.py CONFIG.json [--port N] [--lifetime SECONDS] [--no-log]
+Usage: twilio_server.py CONFIG.json [--port N] [--lifetime SECONDS] [--no-log] [--fast]
 CONFIG.json (read on every request, so a test can change it):
   {"account_sid": "AC…", "auth_token": "…",          # HTTP Basic credentials it accepts
    "invalid": ["+15005550001"],                       # numbers answered with error 21211
@@ -17,8 +17,13 @@ To in E.164 (21211), From or MessagingServiceSid (21603), Body present (21602), 
 characters (21617), then the lists above. Every request is appended as one JSON line to
 CONFIG.json + ".log" (method, path, headers, form fields, the answer's status and sid).
 Prints "READY <port>" once listening; stops on SIGTERM or after --lifetime seconds.
+--fast (for bench/sms_bench.py; the same checks and answers): CONFIG.json is read once, at start;
+the log stays open (a line written as each request is answered); and TCP_NODELAY is set, so an
+answer's body does not wait on the client's delayed ACK of its headers (about 40 ms per request
+on a kept-alive connection).
 """
 import argparse, base64, json, re, secrets, signal, threading, time
+from contextlib import nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -27,6 +32,7 @@ ap.add_argument("config")
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--lifetime", type=float, default=600)
 ap.add_argument("--no-log", action="store_true")
+ap.add_argument("--fast", action="store_true")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -38,6 +44,11 @@ state = {"rate_limited_served": 0}
 def load():
     with open(args.config) as f:
         return json.load(f)
+
+
+if args.fast:
+    _config = load()
+    load = lambda: _config  # noqa: E731
 
 
 def error(status, code, message, **extra):
@@ -87,6 +98,8 @@ def answer(method, path, headers, form, config):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes: without this the body waits for the delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):
         pass
@@ -100,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()} if is_form else {}
         status, payload, extra = answer(self.command, self.path.split("?")[0], headers, form, load())
         if not args.no_log:
-            with lock, open(args.config + ".log", "a") as log:
+            with lock, (nullcontext(fast_log) if fast_log else open(args.config + ".log", "a")) as log:
                 log.write(json.dumps({"method": self.command, "path": self.path, "headers": headers, "form": form,
                                       "status": status, "sid": payload.get("sid"), "at": time.time()}) + "\n")
         data = json.dumps(payload).encode()
@@ -115,6 +128,7 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
 
+fast_log = open(args.config + ".log", "a", buffering=1) if args.fast and not args.no_log else None
 ThreadingHTTPServer.request_queue_size = 256
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True

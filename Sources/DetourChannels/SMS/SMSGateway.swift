@@ -50,16 +50,17 @@ struct SMSRequests: Sendable {
 /// Sends one text through Vonage's SMS API (`POST {base}/sms/json`, a form with `api_key`,
 /// `api_secret`, `from`, `to` without its `+`, `text`, `type=unicode` when the text needs UCS-2 and
 /// `client-ref`). Vonage answers HTTP 200 whatever happened and puts a status in each message:
-/// `0` is sent (the reply keeps its `message-id`), `1` (throughput exceeded) and `5` (an internal
-/// error) are tried again, every other status is permanent and kept with Vonage's `error-text`.
+/// `0` is sent (the reply keeps its `message-id`, one per part of a long text); `1` (throughput
+/// exceeded), `5` (an internal error), `9` (out of credit: top up and it goes) and `10` (too many
+/// binds) are tried again; every other status is permanent and kept with Vonage's `error-text`.
 struct VonageSMS: SMSGateway {
     let settings: SMSProvider.Vonage
     let requests: SMSRequests
     let now: @Sendable () -> Date
 
-    static let retryable: Set<String> = ["1", "5"]
+    static let retryable: Set<String> = ["1", "5", "9", "10"]
     static let codes: [String: String] = ["4": "sms.auth", "8": "sms.auth", "6": "sms.invalid-number", "7": "sms.opted-out",
-                                          "29": "sms.invalid-number", "12": "sms.too-long", "15": "sms.sender", "9": "sms.quota"]
+                                          "29": "sms.invalid-number", "12": "sms.too-long", "15": "sms.sender"]
 
     var endpoint: String {
         let base = settings.baseURL.hasSuffix("/") ? String(settings.baseURL.dropLast()) : settings.baseURL
@@ -97,7 +98,8 @@ struct VonageSMS: SMSGateway {
             let text = (failed["error-text"] as? String).map { ": \(TextLimit.truncate(requests.scrub($0), to: 200))" } ?? ""
             let said = "vonage status \(status)\(text)"
             if Self.retryable.contains(status) {
-                return .failure(DeliveryError(code: status == "1" ? "sms.rate" : "sms.status", message: "sms to \(to): \(said)", retryable: true))
+                return .failure(DeliveryError(code: status == "1" ? "sms.rate" : status == "9" ? "sms.quota" : "sms.status",
+                                              message: "sms to \(to): \(said)", retryable: true))
             }
             return .failure(DeliveryError(code: Self.codes[status] ?? "sms.rejected", message: "sms to \(to): \(said)", retryable: false))
         }

@@ -29,9 +29,13 @@ final class InProcessDaemon: @unchecked Sendable {
         var initialBackoff = "10s"
         var owner = "test/1"
         var cooldown = "10m"
+        /// Lines added at the top of the policy (`time_zone: UTC`).
+        var policyExtra = ""
+        /// Lines added under its `channels:`, indented two spaces.
+        var channelsExtra = ""
     }
 
-    init(_ s: Settings = Settings(), sharing other: InProcessDaemon? = nil) async throws {
+    init(_ s: Settings = Settings(), sharing other: InProcessDaemon? = nil, phones: String? = nil) async throws {
         if let other { dir = other.dir } else { dir = try TempDir("detour-flow") }
         smtpDir = dir.file("smtp")
         if let other {
@@ -74,6 +78,7 @@ final class InProcessDaemon: @unchecked Sendable {
             name: Corner Shop
             depends_on: [acme]
             cooldown: \(s.cooldown)
+            \(s.policyExtra)
             message:
               outage: Acme is down. Call us.
               recovery: Acme is back.
@@ -88,10 +93,12 @@ final class InProcessDaemon: @unchecked Sendable {
                 - name: crm
                   format: json
                   url: \(receiver.baseURL)/hook
+            \(s.channelsExtra)
             """)
             var csv = "email,name\n"
             for i in 1...s.recipients { csv += "customer\(i)@example.test,Customer \(i)\n" }
             try dir.write("audience.csv", csv)
+            if let phones { try dir.write("phones.csv", phones) }
         }
         let (loaded, diagnostics) = ConfigLoader(environment: [:]).load(configPath: dir.file("detour.yaml"))
         guard let loaded else { throw InfraTestError("config: \(diagnostics.errors)") }
