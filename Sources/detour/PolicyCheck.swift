@@ -62,6 +62,7 @@ struct PolicyCheck: ParsableCommand {
         if let loaded {
             for policy in loaded.policies {
                 if let cost = SMSCost(policy) { print(cost.line(policy.business.rawValue)) }
+                for post in PostLength.all(policy) { print(post.line(policy.business.rawValue)) }
             }
             let recipients = loaded.policies.reduce(0) { $0 + ($1.email?.audience.recipients.count ?? 0) }
             print("ok: \(options.path) and \(loaded.policies.count) polic\(loaded.policies.count == 1 ? "y" : "ies") (\(loaded.policies.map(\.business.rawValue).joined(separator: ", "))), \(recipients) email recipients; \(summary)")
@@ -83,6 +84,8 @@ struct PolicyCheckReport: Encodable {
         var emailRecipients: Int
         /// The texts' encoding and segments, and what one incident costs; null without an sms channel.
         @KeptNull var sms: SMSCost?
+        /// Each social channel's post lengths against its platform's limit.
+        var posts: [PostLength]
     }
 
     struct Problem: Encodable {
@@ -118,7 +121,7 @@ struct PolicyCheckReport: Encodable {
             channels += p.social.map(\.kind.rawValue)
             return PolicySummary(business: p.business.rawValue, name: p.displayName, file: p.source.file,
                                  dependsOn: p.dependsOn.map(\.rawValue), channels: channels,
-                                 emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p))
+                                 emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p), posts: PostLength.all(p))
         }
         let sorted = diagnostics.sorted
         errors = sorted.filter { $0.severity == .error }.map(Problem.init)

@@ -52,3 +52,29 @@ struct SMSCost: Encodable {
             + "; one incident costs up to \(segmentsPerIncident) segments for \(recipients) numbers"
     }
 }
+
+/// How long a business's public posts are, as each platform counts, for `detour policy check`.
+struct PostLength: Encodable {
+    var channel: String
+    var limit: Int
+    var outage: Int
+    @KeptNull var allClear: Int?
+
+    static func all(_ policy: Policy) -> [PostLength] {
+        policy.social.compactMap { social in
+            guard let texts = try? SocialText(social.templates) else { return nil }
+            func length(_ event: MessageEvent) -> Int {
+                let c = MessageContext(event: event, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "1",
+                                       platforms: policy.dependsOn.map(\.rawValue), since: Date(), resolvedAt: event == .resolved ? Date() : nil,
+                                       message: event == .opened ? policy.message.outage : (policy.message.recovery ?? ""), contacts: policy.contacts)
+                return SocialText.length(texts.render(c), for: social.kind)
+            }
+            return PostLength(channel: social.kind.rawValue, limit: social.account.limit, outage: length(.opened),
+                              allClear: policy.recovery.allClear.contains(social.kind) ? length(.resolved) : nil)
+        }
+    }
+
+    func line(_ business: String) -> String {
+        "\(channel) \(business): outage post \(outage) of \(limit)" + (allClear.map { "; all-clear reply \($0)" } ?? "; no all-clear")
+    }
+}
