@@ -50,8 +50,9 @@ public struct DeliveryWorkers: Service {
 
     public func run() async throws {
         // Unrecorded outcomes are what a SIGKILL could send twice: at most four times the senders'
-        // number (at least 64, so a batch can gather while the last one is written).
-        let senders = ChannelKind.allCases.map(concurrency).reduce(0, +)
+        // number (at least 64, so a batch can gather while the last one is written). The social
+        // channels' senders post once per event each and are left out.
+        let senders = ChannelKind.allCases.filter { !$0.isSocial }.map(concurrency).reduce(0, +)
         let recorder = OutcomeRecorder(store: store, owner: owner, now: now, clock: clock, logger: logger,
                                        maxPending: Swift.max(64, 4 * senders))
         let inFlight = InFlight()
