@@ -34,7 +34,7 @@ extension PolicyLoader {
                 let name = key.hasSuffix("_file") ? String(key.dropLast(5)) : key
                 guard seen.insert(name).inserted else { continue }
                 guard Self.isHeaderName(name) else {
-                    keyNode.error("'\(key.prefix(60))' is not an HTTP header name", hint: "letters, digits and - only, e.g. Authorization or X-Api-Key")
+                    keyNode.error("'\(key.prefix(60))' is not an HTTP header name", hint: "letters, digits, - and _ only, e.g. Authorization or X-Api-Key")
                     continue
                 }
                 if Self.reservedHeaders.contains(name.lowercased()) {

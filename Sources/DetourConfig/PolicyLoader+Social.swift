@@ -106,7 +106,11 @@ extension PolicyLoader {
         if let l = languageCode(m) { language = l }
         var actionType: String? = contacts.contains { $0.url.hasPrefix("https://") } ? "LEARN_MORE" : nil
         var actionURL = contacts.first { $0.url.hasPrefix("https://") }?.url
-        if let cm = m.optional("call_to_action")?.mapping() {
+        if let v = m.optional("call_to_action"), case .scalar = v.node {
+            if v.string() == "none" { actionType = nil; actionURL = nil } else {
+                v.error("call_to_action is none or a mapping", hint: "call_to_action: none, or action_type: and url: under it")
+            }
+        } else if let cm = m.optional("call_to_action")?.mapping() {
             actionType = cm.required("action_type", hint: "action_type: \(Self.actionTypes.joined(separator: ", "))")?.singleLine()
             if let a = actionType, !Self.actionTypes.contains(a) {
                 cm.optional("action_type")?.error("action_type '\(a.prefix(20))' is not one Google takes", hint: Self.actionTypes.joined(separator: ", "))

@@ -75,6 +75,7 @@ struct PostLength: Encodable {
     }
 
     func line(_ business: String) -> String {
-        "\(channel) \(business): outage post \(outage) of \(limit)" + (allClear.map { "; all-clear reply \($0)" } ?? "; no all-clear")
+        "\(channel) \(business): outage post \(outage) of \(limit)"
+            + (allClear.map { "; all-clear \(channel == "google_business" ? "post" : "reply") \($0)" } ?? "; no all-clear")
     }
 }

@@ -121,6 +121,15 @@ struct SocialPosterTests {
         #expect(!long.message.contains("masto-token-canary"))
     }
 
+    @Test func anAllClearWhoseOutagePostWasDeletedIsPostedOnItsOwn() async throws {
+        let (server, file) = try standIn("mastodon_server.py", ["access_token": "masto-token-canary", "deleted": ["110000000000000002"]])
+        let receipt = try await post(try mastodon(server), .resolved, replyTo: "mastodon status 110000000000000002 https://x/1").get()
+        #expect(receipt.reply.hasPrefix("mastodon status "))
+        let sent = requests(file)
+        #expect(sent.map { $0["status"] as? Int } == [404, 200], "\(sent)")
+        #expect((sent.last?["body"] as? [String: Any])?["in_reply_to_id"] == nil)
+    }
+
     // MARK: Bluesky
 
     static let did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"

@@ -67,6 +67,25 @@ import TestKit
         #expect(g.actionType == "LEARN_MORE" && g.actionURL == "https://rosies.example/book" && g.language == "en")
     }
 
+    @Test func googlesButtonCanBeTurnedOff() throws {
+        let f = try Fixture(policies: ["a.yaml": policy(replacing: "channels:", with: """
+            contacts:
+              - label: Book online
+                url: https://rosies.example/book
+            channels:
+              google_business:
+                account_id: "1"
+                location_id: "2"
+                client_id: c
+                client_secret: env:S
+                refresh_token: env:R
+                call_to_action: none
+            """)], environment: ["S": "s", "R": "r"])
+        #expect(!f.diagnostics.hasErrors, "\(f.everything)")
+        guard case .googleBusiness(let g)? = f.loaded?.policies.first?.social.first?.account else { Issue.record("no google"); return }
+        #expect(g.actionType == nil && g.actionURL == nil)
+    }
+
     @Test func eachSocialMistakeIsAnErrorAtItsKey() throws {
         let f = try Fixture(policies: ["a.yaml": policy(with: """
               telegram:

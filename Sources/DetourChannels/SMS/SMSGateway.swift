@@ -59,7 +59,7 @@ struct VonageSMS: SMSGateway {
     let now: @Sendable () -> Date
 
     static let retryable: Set<String> = ["1", "5", "9", "10"]
-    static let codes: [String: String] = ["4": "sms.auth", "8": "sms.auth", "6": "sms.invalid-number", "7": "sms.opted-out",
+    static let codes: [String: String] = ["4": "sms.auth", "8": "sms.auth", "6": "sms.invalid-number", "7": "sms.barred",
                                           "29": "sms.invalid-number", "12": "sms.too-long", "15": "sms.sender"]
 
     var endpoint: String {

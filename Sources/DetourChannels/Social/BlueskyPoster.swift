@@ -54,13 +54,15 @@ public struct BlueskyPoster: Channel {
                 return DeliveryReceipt(reply: "bluesky \(uri) \(cid)")
             }
             let error = json?["error"] as? String
-            if attempt == 0, error == "ExpiredToken" || error == "InvalidToken" || response.status == 401 && error != "AuthenticationRequired" {
+            let tokenRefused = error == "ExpiredToken" || error == "InvalidToken" || (response.status == 401 && error != "AuthenticationRequired")
+            guard tokenRefused else { throw failure(response, json) }
+            if attempt == 0 {
                 tokens = try await renewed(tokens)
                 continue
             }
-            throw failure(response, json)
+            await session.set(nil)
         }
-        throw http.fail("auth", "the session expired again right after it was renewed", retryable: true)
+        throw http.fail("auth", "the session was refused again right after it was renewed; trying later with a new one", retryable: true)
     }
 
     private func failure(_ response: HTTPResponse, _ json: [String: Any]?) -> DeliveryError {

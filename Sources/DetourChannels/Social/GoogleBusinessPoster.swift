@@ -47,9 +47,10 @@ public struct GoogleBusinessPoster: Channel {
             if (200...299).contains(response.status), let name = json?["name"] as? String {
                 return DeliveryReceipt(reply: "google \(name)")
             }
-            if response.status == 401, attempt == 0 {
+            if response.status == 401 {
                 await token.set(nil)
-                continue
+                if attempt == 0 { continue }
+                break
             }
             let error = json?["error"] as? [String: Any]
             let said = "for location \(settings.locationID)" + http.quote((error?["status"] as? String).map { s in

@@ -30,7 +30,15 @@ public struct MastodonPoster: Channel {
         if let language = settings.language { body["language"] = language }
         if let id = Self.statusID(message.inReplyTo) { body["in_reply_to_id"] = id }
         let headers: HTTPHeaders = ["Authorization": "Bearer \(settings.accessToken.reveal())", "Idempotency-Key": message.deliveryID]
-        let (response, json) = try await http.send("\(SocialClient.trimmed(settings.instance))/api/v1/statuses", headers: headers, json: body, logger: logger)
+        var (response, json) = try await http.send("\(SocialClient.trimmed(settings.instance))/api/v1/statuses", headers: headers, json: body, logger: logger)
+        if response.status == 404, body["in_reply_to_id"] != nil {
+            // The outage post was deleted: the all-clear goes on its own (with its own key: the
+            // first request's 404 is remembered under the delivery's).
+            logger.info("mastodon: the outage post is gone; posting the all-clear on its own")
+            body.removeValue(forKey: "in_reply_to_id")
+            let alone: HTTPHeaders = ["Authorization": "Bearer \(settings.accessToken.reveal())", "Idempotency-Key": message.deliveryID + "-alone"]
+            (response, json) = try await http.send("\(SocialClient.trimmed(settings.instance))/api/v1/statuses", headers: alone, json: body, logger: logger)
+        }
         if (200...299).contains(response.status), let id = json?["id"] as? String {
             return DeliveryReceipt(reply: "mastodon status \(id)" + ((json?["url"] as? String).map { " \($0)" } ?? ""))
         }

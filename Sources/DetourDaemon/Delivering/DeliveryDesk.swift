@@ -41,6 +41,8 @@ public final class DeliveryDesk: Sendable {
         var installed: Installed
         var incidents: [Int64: IncidentRecord] = [:]
         var disabled: [BusinessID: [String: StatusReport.DisabledWebhook]] = [:]
+        /// `incident/number` of outage texts not sent because the incident ended during quiet hours.
+        var textsSkippedAtNight: Set<String> = []
         /// On a cluster: the incident event whose banner this node shows, by business.
         var bannersShown: [BusinessID: IncidentEvent] = [:]
     }
@@ -176,15 +178,25 @@ public final class DeliveryDesk: Sendable {
             return .superseded("\(d.target) replied STOP (in the stop file)")
         }
         if d.channel == .sms, let quiet = policy.sms?.quietHours {
-            if let end = quiet.end(after: now()) {
-                return .later("quiet hours \(quiet): waits until \(quiet.span.suffix(5))", end)
+            // All-clear texts wait 5 s longer, so that the outage texts that waited go (or are
+            // dropped) first.
+            let margin: TimeInterval = d.event == .resolved ? 5 : 0
+            if let end = quiet.end(after: now().addingTimeInterval(-margin)) {
+                return .later("quiet hours \(quiet): waits until \(quiet.span.suffix(5))", end.addingTimeInterval(margin))
             }
             // An outage text that waited for quiet hours is not sent once the incident is over, and
             // then nobody it was for is sent the all-clear either.
-            let due = d.event == .opened ? d.createdAt : incident.openedAt
-            if let resolved = incident.resolvedAt, let end = quiet.end(after: due), resolved < end {
-                return .superseded(d.event == .opened ? "the incident was resolved during quiet hours"
-                                                      : "the outage text waited for quiet hours and was never sent")
+            let key = "\(d.incident)/\(d.target)"
+            if let resolved = incident.resolvedAt {
+                let due = d.event == .opened ? d.createdAt : incident.openedAt
+                let dueInQuiet = quiet.end(after: due).map { resolved < $0 } ?? false
+                if d.event == .opened, dueInQuiet || (d.lastError ?? "").hasPrefix("quiet hours") {
+                    state.withLock { _ = $0.textsSkippedAtNight.insert(key) }
+                    return .superseded("the incident was resolved during quiet hours")
+                }
+                if d.event == .resolved, dueInQuiet || state.withLock({ $0.textsSkippedAtNight.contains(key) }) {
+                    return .superseded("the outage text waited for quiet hours and was never sent")
+                }
             }
         }
         var inReplyTo: String?

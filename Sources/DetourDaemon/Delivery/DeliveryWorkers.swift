@@ -195,7 +195,9 @@ public struct DeliveryWorkers: Service {
         case .superseded(let why):
             outcome = .sent(reply: "skipped: \(why)")
         case .later(let why, let at):
-            outcome = .retry(error: why, retryAt: at)
+            // Not a failure: logged as waiting, recorded as a retry at that time.
+            logger.info("delivery waits", metadata: Self.metadata(d, ["reason": "\(why)", "delivery.retry_at": "\(at)"]))
+            return .retry(error: why, retryAt: at)
         case .fail(let error):
             outcome = await classify(error, d)
         case .send(let channel, let message):
