@@ -36,4 +36,22 @@ import TestKit
         #expect(loaded?.daemon.platforms[.instagram]?.probes.count == 4, "built-in probes plus one extra")
         #expect(loaded?.daemon.platforms[.instagram]?.health.interval == .seconds(20))
     }
+
+    /// The salon of issue #16 (SMS, Telegram, Mastodon and a custom CRM webhook), with its secrets in
+    /// the environment as its README says; and the demo's configuration, as `scripts/demo.sh` runs it.
+    @Test func theSalonAndTheDemoPassTheCheckWithTheirSecretsInTheEnvironment() throws {
+        let salonEnv = ["TWILIO_AUTH_TOKEN": "t", "TELEGRAM_BOT_TOKEN": "123456789:AAE-example-token-for-policy-check",
+                        "MASTODON_TOKEN": "m", "ROSIES_CRM_AUTH": "Bearer c"]
+        let (salon, d1) = ConfigLoader(environment: salonEnv).load(configPath: Repo.path("examples/salon/detour.yaml"))
+        #expect(d1.all.isEmpty, "\(d1.sorted.map(\.description))")
+        let policy = try #require(salon?.policies.first)
+        #expect(policy.sms != nil && policy.social.map(\.kind) == [.telegram, .mastodon] && policy.webhooks.first?.format == .custom)
+        #expect(policy.sms?.quietHours?.timeZone == "Europe/London")
+        let (missing, d2) = ConfigLoader(environment: [:]).load(configPath: Repo.path("examples/salon/detour.yaml"))
+        #expect(missing == nil && d2.errors.count == 4, "one error per secret not set: \(d2.sorted.map(\.description))")
+        let (demo, d3) = ConfigLoader(environment: ["DEMO_TWILIO_TOKEN": "t", "DEMO_MASTODON_TOKEN": "m"])
+            .load(configPath: Repo.path("examples/demo/detour.yaml"))
+        #expect(d3.errors.isEmpty, "\(d3.sorted.map(\.description))")
+        #expect(demo?.policies.map(\.business.rawValue) == ["glow-salon", "rosies-bakery"])
+    }
 }
