@@ -40,6 +40,22 @@ extension PolicyLoader {
             let path = resolve(s, relativeTo: dir)
             if let problem = FileKind.notRegular(path), FileManager.default.fileExists(atPath: path) {
                 v.error("stop_file \(path) \(problem)", hint: "one phone number a line; Detour reads it again whenever it changes")
+            } else if !FileManager.default.fileExists(atPath: path) {
+                v.warning("stop_file \(path) does not exist (yet): no number is skipped until it does",
+                          hint: "create it (it may be empty); Detour reads it again whenever it changes")
+            } else if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                // A line Detour cannot read as a number would be ignored, and that customer texted.
+                var unreadable = 0
+                for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let entry = (line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                        .trimmingCharacters(in: .whitespaces)
+                    guard !entry.isEmpty, PhoneNumber(entry) == nil else { continue }
+                    unreadable += 1
+                    guard unreadable <= 5 else { continue }
+                    v.warning("\((path as NSString).lastPathComponent):\(i + 1): '\(entry.prefix(40))' is not a phone number in international form, so it matches nobody",
+                              hint: "write it with its country code, e.g. +44 7700 900123")
+                }
+                if unreadable > 5 { v.warning("stop_file \(path): \(unreadable - 5) more lines are not phone numbers in international form") }
             }
             stopFile = path
         }

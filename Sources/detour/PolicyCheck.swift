@@ -42,7 +42,8 @@ struct PolicyCheck: ParsableCommand {
     func run() throws {
         var (loaded, diagnostics) = ConfigLoader().load(configPath: options.path, policyFiles: files.isEmpty ? nil : files)
         for policy in loaded?.policies ?? [] {
-            for problem in TemplateCheck.problems(policy) {
+            let names = (loaded?.daemon.platforms ?? [:]).mapValues(\.displayName)
+            for problem in TemplateCheck.problems(policy, platformNames: names) {
                 diagnostics.error(policy.source.file, 0, 0, problem.keyPath, problem.message,
                                   hint: "fix the template; `channels/README.md` lists the variables")
             }
@@ -61,8 +62,9 @@ struct PolicyCheck: ParsableCommand {
         let summary = "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
         if let loaded {
             for policy in loaded.policies {
-                if let cost = SMSCost(policy) { print(cost.line(policy.business.rawValue)) }
-                for post in PostLength.all(policy) { print(post.line(policy.business.rawValue)) }
+                let names = loaded.daemon.platforms.mapValues(\.displayName)
+                if let cost = SMSCost(policy, names: names) { print(cost.line(policy.business.rawValue)) }
+                for post in PostLength.all(policy, names: names) { print(post.line(policy.business.rawValue)) }
             }
             let recipients = loaded.policies.reduce(0) { $0 + ($1.email?.audience.recipients.count ?? 0) }
             print("ok: \(options.path) and \(loaded.policies.count) polic\(loaded.policies.count == 1 ? "y" : "ies") (\(loaded.policies.map(\.business.rawValue).joined(separator: ", "))), \(recipients) email recipients; \(summary)")
@@ -112,6 +114,7 @@ struct PolicyCheckReport: Encodable {
     init(config: String, loaded: LoadedConfiguration?, diagnostics: Diagnostics) {
         self.config = config
         ok = loaded != nil && !diagnostics.hasErrors
+        let names = (loaded?.daemon.platforms ?? [:]).mapValues(\.displayName)
         policies = (loaded?.policies ?? []).map { p in
             var channels: [String] = []
             if p.email != nil { channels.append("email") }
@@ -121,7 +124,7 @@ struct PolicyCheckReport: Encodable {
             channels += p.social.map(\.kind.rawValue)
             return PolicySummary(business: p.business.rawValue, name: p.displayName, file: p.source.file,
                                  dependsOn: p.dependsOn.map(\.rawValue), channels: channels,
-                                 emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p), posts: PostLength.all(p))
+                                 emailRecipients: p.email?.audience.recipients.count ?? 0, sms: SMSCost(p, names: names), posts: PostLength.all(p, names: names))
         }
         let sorted = diagnostics.sorted
         errors = sorted.filter { $0.severity == .error }.map(Problem.init)

@@ -18,13 +18,14 @@ struct SMSCost: Encodable {
     var allClear: Text?
     var segmentsPerIncident: Int
 
-    init?(_ policy: Policy) {
+    init?(_ policy: Policy, names: [PlatformID: String] = [:]) {
         guard let sms = policy.sms, let texts = try? SMSText(sms.templates) else { return nil }
         let people = sms.audience.recipients.filter { $0.phone != nil && !$0.smsOptOut }
         let allClearToo = policy.recovery.allClear.contains(.sms)
         func context(_ event: MessageEvent, _ name: String?) -> MessageContext {
             MessageContext(event: event, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "1",
-                           platforms: policy.dependsOn.map(\.rawValue), since: Date(), resolvedAt: event == .resolved ? Date() : nil,
+                           platforms: policy.dependsOn.map { names[$0] ?? $0.rawValue }, since: Date(),
+                           resolvedAt: event == .resolved ? Date() : nil,
                            message: event == .opened ? policy.message.outage : (policy.message.recovery ?? ""),
                            contacts: policy.contacts, recipientName: name)
         }
@@ -60,12 +61,13 @@ struct PostLength: Encodable {
     var outage: Int
     @KeptNull var allClear: Int?
 
-    static func all(_ policy: Policy) -> [PostLength] {
+    static func all(_ policy: Policy, names: [PlatformID: String] = [:]) -> [PostLength] {
         policy.social.compactMap { social in
             guard let texts = try? SocialText(social.templates) else { return nil }
             func length(_ event: MessageEvent) -> Int {
                 let c = MessageContext(event: event, businessID: policy.business.rawValue, businessName: policy.displayName, incidentID: "1",
-                                       platforms: policy.dependsOn.map(\.rawValue), since: Date(), resolvedAt: event == .resolved ? Date() : nil,
+                                       platforms: policy.dependsOn.map { names[$0] ?? $0.rawValue }, since: Date(),
+                                       resolvedAt: event == .resolved ? Date() : nil,
                                        message: event == .opened ? policy.message.outage : (policy.message.recovery ?? ""), contacts: policy.contacts)
                 return SocialText.length(texts.render(c), for: social.kind)
             }

@@ -89,4 +89,14 @@ struct WebhookCustomTests {
         #expect(TemplateCheck.customBodyProblems(WebhookChannel.CustomRequest(body: dir.file("quoted.json")), webhook: "crm",
                                                  keyPath: "channels.webhooks[0].body", sample: sample).isEmpty)
     }
+
+    @Test func anUnquotedIncidentIsRefusedBecauseSendTestRendersItAsTest() throws {
+        // `{"incident": 1}` is JSON for a real incident, but `detour send-test` renders the word `test` there.
+        try dir.write("incident.json", "{\"incident\": {{incident}}}")
+        var sample = WebhookFixture.context()
+        sample.incidentID = "7"
+        let bad = TemplateCheck.customBodyProblems(WebhookChannel.CustomRequest(body: dir.file("incident.json")), webhook: "crm",
+                                                   keyPath: "channels.webhooks[0].body", sample: sample)
+        #expect(bad.count == 1 && bad[0].message.contains("test body is not valid JSON"), "\(bad)")
+    }
 }

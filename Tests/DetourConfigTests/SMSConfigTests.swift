@@ -42,4 +42,26 @@ import TestKit
         #expect(sms.contains { $0.message.contains("auth_token") } && sms.contains { $0.message.contains("from") }, "\(f.everything)")
         #expect(f.error("policies/b.yaml", "channels.sms.provider") != nil)
     }
+
+    @Test func aStopFileThatIsMissingOrHoldsWhatIsNotANumberIsWarnedAbout() throws {
+        let body = """
+            provider: twilio
+            account_sid: AC0123456789abcdef0123456789abcdef
+            auth_token: env:T
+            from: "+44 7700 900100"
+            audience: ../phones.csv
+            stop_file: ../STOPFILE
+        """
+        let f = try Fixture(policies: ["a.yaml": Self.sms(body.replacingOccurrences(of: "STOPFILE", with: "stop.txt")),
+                                       "b.yaml": Self.sms(body.replacingOccurrences(of: "STOPFILE", with: "missing.txt"))
+                                           .replacingOccurrences(of: "rosies-bakery", with: "other")],
+                            files: ["phones.csv": "name,phone\nAna,+44 7700 900123\n",
+                                    "stop.txt": "# replied STOP\n+44 7700 900123\n07700 900456  # no country code\n\n"],
+                            environment: ["T": "t"])
+        #expect(!f.diagnostics.hasErrors, "\(f.everything)")
+        let warnings = f.diagnostics.warnings.filter { $0.keyPath == "channels.sms.stop_file" }
+        #expect(warnings.contains { $0.message.contains("stop.txt:3: '07700 900456' is not a phone number") }, "\(f.everything)")
+        #expect(warnings.contains { $0.message.contains("missing.txt does not exist") }, "\(f.everything)")
+        #expect(warnings.count == 2)
+    }
 }

@@ -13,9 +13,11 @@ public enum TemplateCheck {
 
     /// Every problem with the policy's own template files; empty when they are all usable.
     /// Files that cannot be read are left to the policy loader, which already reports them with their line.
-    public static func problems(_ policy: Policy) -> [Problem] {
+    /// - Parameter platformNames: the platforms' display names (`WhatsApp`), as messages show them; ids by default.
+    public static func problems(_ policy: Policy, platformNames: [PlatformID: String] = [:]) -> [Problem] {
         var out: [Problem] = []
-        let sample = sampleContext(policy)
+        var sample = sampleContext(policy)
+        sample.platforms = policy.dependsOn.map { platformNames[$0] ?? $0.rawValue }
         if let email = policy.email {
             let readable = TemplateRefs(opened: email.templates.opened.flatMap(readable), resolved: email.templates.resolved.flatMap(readable))
             out += EmailTemplates.validate(refs: readable).map { Problem(keyPath: "channels.email.templates", message: $0) }
@@ -104,9 +106,11 @@ public enum TemplateCheck {
         let body: CustomBody
         do { body = try CustomBody(custom) } catch { return [Problem(keyPath: keyPath, message: "webhook \(webhook): \(error)")] }
         var out: [Problem] = []
-        for event in [MessageEvent.opened, .resolved] {
+        for event in [MessageEvent.opened, .resolved, .test] {
             var c = sample
             c.event = event
+            // `detour send-test` renders it with the incident "test": a {{value}} outside quotes breaks there.
+            if event == .test { c.incidentID = "test" }
             c.message = "Our \"DMs\" are down\nCall 0161 496 0000 \\ or email us & we reply"
             let message = OutgoingMessage(deliveryID: "detour-check-1-1-1", recipient: webhook, context: c)
             guard let data = try? body.render(message, text: WebhookText(headline: "Check", body: c.message), channel: webhook) else { continue }

@@ -122,8 +122,9 @@ public enum ConfigValidation {
 
     public static func load(configPath: String, environment: [String: String]) -> (LoadedConfiguration?, Diagnostics) {
         let (loaded, diagnostics) = ConfigLoader(environment: environment).load(configPath: configPath)
+        let names = (loaded?.daemon.platforms ?? [:]).mapValues(\.displayName)
         for policy in loaded?.policies ?? [] {
-            for problem in TemplateCheck.problems(policy) {
+            for problem in TemplateCheck.problems(policy, platformNames: names) {
                 diagnostics.error(policy.source.file, 0, 0, problem.keyPath, problem.message,
                                   hint: "fix the template; channels/README.md lists the variables")
             }
