@@ -135,7 +135,12 @@ struct DaemonConfigLoader {
                         continue
                     }
                 }
-                if let p = platform(PlatformID(name), value, base: platforms[PlatformID(name)], health: health) { platforms[p.id] = p }
+                let id = PlatformID(name)
+                // Meta's business APIs are built in but watched only when named here.
+                let base = platforms[id] ?? (PlatformID.catalogue.contains(id)
+                    ? PlatformSpec(id: id, displayName: BuiltinPlatforms.displayName(for: id), probes: BuiltinPlatforms.probes(for: id),
+                                   health: health, builtIn: true) : nil)
+                if let p = platform(id, value, base: base, health: health) { platforms[p.id] = p }
             }
         }
         var node = NodeSettings()

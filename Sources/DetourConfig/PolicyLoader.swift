@@ -49,6 +49,9 @@ struct PolicyLoader {
                 } else if let off = references.unwatched[s] {
                     item.error("platform '\(s)' is not watched: `watch: false` in \(off.file):\(off.line)",
                                hint: "to watch it, remove that line (or write watch: true); or take '\(s)' out of depends_on")
+                } else if PlatformID.catalogue.contains(PlatformID(s)) {
+                    item.error("platform '\(s)' is built in but not watched",
+                               hint: "add `\(s): {}` under platforms: in \((references.daemonFile as NSString).lastPathComponent) to watch it")
                 } else {
                     item.error("unknown platform '\(s)'", hint: unknownPlatformHint(s))
                 }

@@ -82,8 +82,13 @@ enum ProbeReader {
 
     private static func statusFeed(_ m: MappingReader) -> StatusFeedCheck? {
         let url = m.optional("statusfeed").flatMap(URLCheck.httpURL)
-        let format = m.required("format", hint: "format: statuspage (Atlassian /api/v2/summary.json) or format: metastatus (Meta's orgs.json)")?.oneOf(StatusFeedCheck.Format.self)
-        let component = m.optional("component")?.singleLine()
+        let format = m.required("format", hint: "format: statuspage (Atlassian /api/v2/summary.json), metastatus (Meta's orgs.json) or metastatus-rss (its outage-events-feed-ORG.rss)")?.oneOf(StatusFeedCheck.Format.self)
+        let componentNode = m.optional("component")
+        let component = componentNode?.singleLine()
+        if let component, let node = componentNode, format == .metastatus || format == .metastatusRSS, !MetaStatusCatalogue.knows(component) {
+            node.warning("metastatus publishes no org or service known as \"\(component.prefix(60))\": this probe may never find it (\"not in feed\")",
+                         hint: "known orgs: \(MetaStatusCatalogue.orgs.prefix(6).map(\.id).joined(separator: ", "))…; services such as \"whatsapp-business-api/Cloud API\"")
+        }
         guard let url, let format else { return nil }
         return StatusFeedCheck(url: url, format: format, component: component)
     }

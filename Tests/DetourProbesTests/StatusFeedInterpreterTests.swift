@@ -107,7 +107,7 @@ struct StatusFeedInterpreterTests {
     @Test func aMissingMetaServiceIsUnknown() {
         let reading = read(Feeds.metaTypical, .metastatus, "Threads")
         #expect(reading.verdict == .unknown)
-        #expect(reading.detail == "no service named \"Threads\" in feed")
+        #expect(reading.detail.hasPrefix("not in feed: no org or service named \"Threads\""))
     }
 
     @Test func metaDataWrappedInAnObjectIsReadToo() {

@@ -9,33 +9,51 @@ public enum BuiltinPlatforms {
         return ProbeSpec(.http(check))
     }
 
-    private static func feed(_ service: String) -> ProbeSpec {
-        ProbeSpec(.statusFeed(StatusFeedCheck(url: metaStatus, format: .metastatus, component: service)))
+    /// A service (or `org/service`, or a whole org) of `metastatus.com/data/orgs.json`, and the org's RSS feed of open events.
+    private static func feeds(_ component: String, org: String) -> [ProbeSpec] {
+        [ProbeSpec(.statusFeed(StatusFeedCheck(url: metaStatus, format: .metastatus, component: component))),
+         ProbeSpec(.statusFeed(StatusFeedCheck(url: MetaStatusCatalogue.rssURL(org: org), format: .metastatusRSS,
+                                               component: component.contains("/") ? String(component.split(separator: "/").last ?? "") : nil)))]
     }
 
-    /// Probes of each built-in platform: DNS of its main name, HTTPS of its landing page, and Meta's status data.
+    /// The Graph API host answers every request, with a JSON error without a token: any answer
+    /// below 500 means it is up.
+    private static func graphHost(_ host: String) -> [ProbeSpec] {
+        var check = HTTPCheck(url: "https://\(host)/")
+        check.expectStatus = [200...499]
+        check.maxLatency = .seconds(5)
+        return [ProbeSpec(.dns(host: host)), ProbeSpec(.http(check))]
+    }
+
+    /// Probes of each built-in platform. The consumer apps: DNS of the main name and HTTPS of the
+    /// landing page (metastatus.com has no org for them, so no feed). Meta's business APIs: the API
+    /// host, and the metastatus org and services that publish their state (corroboration only).
     public static func probes(for id: PlatformID) -> [ProbeSpec] {
         switch id {
         case .facebook:
             return [ProbeSpec(.dns(host: "www.facebook.com")),
-                    https("https://www.facebook.com/", mustNotContain: "Sorry, something went wrong"),
-                    feed("Facebook")]
+                    https("https://www.facebook.com/", mustNotContain: "Sorry, something went wrong")]
         case .instagram:
             return [ProbeSpec(.dns(host: "www.instagram.com")),
-                    https("https://www.instagram.com/", mustNotContain: "Sorry, something went wrong"),
-                    feed("Instagram")]
+                    https("https://www.instagram.com/", mustNotContain: "Sorry, something went wrong")]
         case .threads:
-            return [ProbeSpec(.dns(host: "www.threads.net")),
-                    https("https://www.threads.net/"),
-                    feed("Threads")]
+            // threads.net moved to threads.com in April 2025 (threads.net redirects there).
+            return [ProbeSpec(.dns(host: "www.threads.com")),
+                    https("https://www.threads.com/")]
         case .messenger:
             return [ProbeSpec(.dns(host: "www.messenger.com")),
-                    https("https://www.messenger.com/"),
-                    feed("Messenger")]
+                    https("https://www.messenger.com/")]
         case .whatsapp:
             return [ProbeSpec(.dns(host: "web.whatsapp.com")),
-                    https("https://www.whatsapp.com/"),
-                    feed("WhatsApp")]
+                    https("https://www.whatsapp.com/")]
+        case .whatsappCloudAPI:
+            return graphHost("graph.facebook.com") + feeds("whatsapp-business-api/Cloud API", org: "whatsapp-business-api")
+        case .messengerPlatform:
+            return graphHost("graph.facebook.com") + feeds("messenger", org: "messenger")
+        case .instagramAPI:
+            return graphHost("graph.instagram.com") + feeds("ig-messenger", org: "ig-messenger")
+        case .graphAPI:
+            return graphHost("graph.facebook.com") + feeds("graph-api", org: "graph-api")
         default:
             return []
         }
@@ -48,6 +66,10 @@ public enum BuiltinPlatforms {
         case .threads: return "Threads"
         case .messenger: return "Messenger"
         case .whatsapp: return "WhatsApp"
+        case .whatsappCloudAPI: return "WhatsApp Cloud API"
+        case .messengerPlatform: return "Messenger Platform"
+        case .instagramAPI: return "Instagram API"
+        case .graphAPI: return "Graph API"
         default: return id.rawValue
         }
     }

@@ -14,6 +14,14 @@ public struct PlatformID: RawRepresentable, Hashable, Comparable, Sendable, Coda
     /// The platforms Detour knows without configuration, in display order.
     public static let builtIn: [PlatformID] = [.facebook, .instagram, .threads, .messenger, .whatsapp]
 
+    public static let whatsappCloudAPI = PlatformID("whatsapp-cloud-api")
+    public static let messengerPlatform = PlatformID("messenger-platform")
+    public static let instagramAPI = PlatformID("instagram-api")
+    public static let graphAPI = PlatformID("graph-api")
+    /// Meta's business APIs, built in but watched only when the daemon file names them
+    /// (`whatsapp-cloud-api: {}` under `platforms:`): only businesses that use them depend on them.
+    public static let catalogue: [PlatformID] = [.whatsappCloudAPI, .messengerPlatform, .instagramAPI, .graphAPI]
+
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
     public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
 }

@@ -72,6 +72,8 @@ public struct StatusFeedCheck: Sendable, Hashable, Codable {
         case statuspage
         /// Meta's `metastatus.com/data/orgs.json`.
         case metastatus
+        /// Meta's per-org RSS feed of open events, `metastatus.com/outage-events-feed-{org}.rss`.
+        case metastatusRSS = "metastatus-rss"
     }
     public var url: String
     public var format: Format

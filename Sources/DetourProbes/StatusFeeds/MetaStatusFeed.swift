@@ -34,7 +34,10 @@ enum MetaStatusFeed {
         let orgNames = Set(orgMatches.map { ($0["name"] as? String) ?? ($0["id"] as? String) ?? "?" })
         let inOrgs = services.filter { orgNames.contains($0.org) }
         if !inOrgs.isEmpty { return summarise(inOrgs, scope: "org \"\(component)\"") }
-        return (.unknown, "no service named \"\(component)\" in feed")
+        // Distinct from a status Detour cannot read: the feed does not publish this at all, so
+        // the probe can never corroborate anything (a misspelt or retired component).
+        let orgIDs = orgs.compactMap { $0["id"] as? String }.prefix(20).joined(separator: ", ")
+        return (.unknown, "not in feed: no org or service named \"\(component)\" (its orgs: \(orgIDs))")
     }
 
     /// Maps Meta's status phrase to a verdict, tolerating wording changes; nil for phrases we do not know.

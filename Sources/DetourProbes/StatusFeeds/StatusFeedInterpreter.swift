@@ -12,12 +12,14 @@ public enum StatusFeedInterpreter {
     public static func interpret(data: Data, format: StatusFeedCheck.Format, component: String?)
         -> (verdict: ProbeResult.Verdict, detail: String) {
         let wanted = component.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        if format == .metastatusRSS { return MetaStatusRSS.interpret(data, component: wanted) }
         guard let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             return (.unknown, "feed is not valid JSON")
         }
         switch format {
         case .statuspage: return StatuspageFeed.interpret(json, component: wanted)
         case .metastatus: return MetaStatusFeed.interpret(json, component: wanted)
+        case .metastatusRSS: return MetaStatusRSS.interpret(data, component: wanted)
         }
     }
 }

@@ -19,7 +19,8 @@ public struct StatusFeedProbe: Probe {
     }
 
     public func run() async -> ProbeResult {
-        let request = ProbeHTTPRequest(url: feed.url, headers: ["Accept": "application/json"], timeout: timeout)
+        let accept = feed.format == .metastatusRSS ? "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8" : "application/json"
+        let request = ProbeHTTPRequest(url: feed.url, headers: ["Accept": accept], timeout: timeout)
         let fetcher = self.fetcher
         let outcome = await Deadline.run(within: timeout.duration + .milliseconds(100)) { await fetcher.fetch(request) }
         switch outcome {

@@ -1,0 +1,44 @@
+import DetourConfig
+import DetourCore
+import Foundation
+import Testing
+import TestKit
+
+/// Meta's business APIs as built-in platforms watched when named, and status-feed components
+/// checked against what metastatus publishes.
+@Suite struct MetaPlatformsConfigTests {
+    @Test func aBusinessAPIIsWatchedWhenTheDaemonFileNamesIt() throws {
+        let f = try Fixture(daemon: Fixture.minimalDaemon + "\nplatforms:\n  whatsapp-cloud-api: {}\n",
+                            policies: ["a.yaml": Fixture.minimalPolicy.replacingOccurrences(of: "depends_on: [instagram]", with: "depends_on: [whatsapp-cloud-api]")])
+        #expect(!f.diagnostics.hasErrors, "\(f.everything)")
+        let spec = try #require(f.loaded?.daemon.platforms[.whatsappCloudAPI])
+        #expect(spec.displayName == "WhatsApp Cloud API" && spec.builtIn)
+        #expect(spec.probes.map(\.label).contains { $0.contains("graph.facebook.com") }, "\(spec.probes.map(\.label))")
+        #expect(f.loaded?.daemon.platforms[.graphAPI] == nil, "the others stay unwatched")
+    }
+
+    @Test func dependingOnOneThatIsNotNamedSaysHowToWatchIt() throws {
+        let f = try Fixture(policies: ["a.yaml": Fixture.minimalPolicy.replacingOccurrences(of: "depends_on: [instagram]", with: "depends_on: [graph-api]")])
+        let error = f.error("policies/a.yaml", "depends_on[0]")
+        #expect(error?.message == "platform 'graph-api' is built in but not watched" && error?.hint?.contains("`graph-api: {}` under platforms:") == true)
+    }
+
+    @Test func aFeedComponentMetastatusDoesNotPublishIsAWarning() throws {
+        let f = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              shop:
+                probes:
+                  - http: https://shop.example/
+                  - statusfeed: https://metastatus.com/data/orgs.json
+                    format: metastatus
+                    component: Instagram
+                  - statusfeed: https://metastatus.com/outage-events-feed-whatsapp-business-api.rss
+                    format: metastatus-rss
+                    component: whatsapp-business-api/Cloud API
+            """)
+        #expect(!f.diagnostics.hasErrors, "\(f.everything)")
+        let warnings = f.diagnostics.warnings.filter { $0.message.contains("metastatus publishes no org or service") }
+        #expect(warnings.count == 1 && warnings[0].message.contains("\"Instagram\""), "\(f.everything)")
+    }
+}
