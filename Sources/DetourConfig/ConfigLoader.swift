@@ -24,6 +24,17 @@ public struct ConfigLoader: Sendable {
         environment["DETOUR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/detour/detour.yaml"
     }
 
+    /// The control socket the daemon file names (`control.socket`, relative to the file), read without
+    /// the rest of the file: a CLI run without the daemon's secrets in its environment still finds the
+    /// daemon. Nil when the file cannot be read or names none.
+    public static func controlSocket(configPath: String) -> String? {
+        let diagnostics = Diagnostics()
+        guard let source = SourceText.read(configPath, diagnostics: diagnostics),
+              let doc = YAMLDocument(source: source, diagnostics: diagnostics), let root = doc.rootMapping(),
+              let control = root.optional("control")?.mapping(), let s = control.optional("socket")?.singleLine() else { return nil }
+        return resolve(s, relativeTo: (configPath as NSString).deletingLastPathComponent)
+    }
+
     /// Loads the daemon file and either the named policy files or every `*.yaml`/`*.yml` in its policies directory.
     public func load(configPath: String, policyFiles: [String]? = nil) -> (LoadedConfiguration?, Diagnostics) {
         let diagnostics = Diagnostics()

@@ -140,7 +140,7 @@ struct DaemonConfigLoader {
                 let base = platforms[id] ?? (PlatformID.catalogue.contains(id)
                     ? PlatformSpec(id: id, displayName: BuiltinPlatforms.displayName(for: id), probes: BuiltinPlatforms.probes(for: id),
                                    health: health, builtIn: true) : nil)
-                if let p = platform(id, value, base: base, health: health) { platforms[p.id] = p }
+                if let p = platform(id, value, base: base, health: health, secrets: secrets) { platforms[p.id] = p }
             }
         }
         var node = NodeSettings()
@@ -268,7 +268,7 @@ struct DaemonConfigLoader {
                           verifyTLS: verify, maxConnections: maxConnections, rate: rate, timeout: timeout)
     }
 
-    private func platform(_ id: PlatformID, _ node: YNode, base: PlatformSpec?, health: HealthSettings) -> PlatformSpec? {
+    private func platform(_ id: PlatformID, _ node: YNode, base: PlatformSpec?, health: HealthSettings, secrets: SecretReader) -> PlatformSpec? {
         guard let m = node.mapping() else { return nil }
         _ = m.optional("watch")?.bool()
         let displayName = m.optional("name")?.singleLine() ?? base?.displayName ?? id.rawValue
@@ -276,10 +276,10 @@ struct DaemonConfigLoader {
         var probes = base?.probes ?? []
         var ok = true
         if let v = m.optional("probes") {
-            if let list = ProbeReader.probes(v) { probes = list } else { ok = false }
+            if let list = ProbeReader.probes(v, secrets: secrets) { probes = list } else { ok = false }
         }
         if let v = m.optional("extra_probes") {
-            if let list = ProbeReader.probes(v) { probes += list } else { ok = false }
+            if let list = ProbeReader.probes(v, secrets: secrets) { probes += list } else { ok = false }
         }
         m.finish()
         if ok, probes.filter({ !$0.isCorroborating }).isEmpty {

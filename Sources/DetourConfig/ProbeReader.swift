@@ -4,19 +4,20 @@ import Foundation
 /// Reads probe lists (`- dns: host`, `- tcp: host:port`, `- http: URL …`, `- statusfeed: URL …`)
 /// and the health settings block shared by `probes:` defaults and per-platform overrides.
 enum ProbeReader {
-    static let kinds = ["dns", "tcp", "http", "statusfeed"]
+    static let kinds = ["dns", "tcp", "http", "statusfeed", "graph"]
 
-    static func probes(_ node: YNode) -> [ProbeSpec]? {
+    /// - Parameter secrets: reads a `graph` probe's access token; without it (control probes) a graph probe is an error.
+    static func probes(_ node: YNode, secrets: SecretReader? = nil) -> [ProbeSpec]? {
         guard let items = node.sequence() else { return nil }
         var out: [ProbeSpec] = []
         var ok = true
         for item in items {
-            if let p = probe(item) { out.append(p) } else { ok = false }
+            if let p = probe(item, secrets: secrets) { out.append(p) } else { ok = false }
         }
         return ok ? out : nil
     }
 
-    static func probe(_ node: YNode) -> ProbeSpec? {
+    static func probe(_ node: YNode, secrets: SecretReader? = nil) -> ProbeSpec? {
         guard let m = node.mapping() else { return nil }
         let present = kinds.filter { m.keys.contains($0) }
         guard present.count == 1 else {
@@ -38,6 +39,11 @@ enum ProbeReader {
             if let v = m.optional("tcp"), let hp = hostPort(v) { spec = ProbeSpec(.tcp(host: hp.0, port: hp.1), timeout: timeout) }
         case "http":
             spec = http(m).map { ProbeSpec(.http($0), timeout: timeout) }
+        case "graph":
+            if let secrets { spec = graph(m, secrets).map { ProbeSpec(.graph($0), timeout: timeout) } } else {
+                node.error("a graph probe belongs to a platform, not to controls", hint: "controls check things that are not a platform: dns, tcp or http")
+                for k in ["graph", "access_token", "access_token_file", "fields", "base_url", "version"] { _ = m.optional(k) }
+            }
         default:
             spec = statusFeed(m).map { ProbeSpec(.statusFeed($0), timeout: timeout) }
         }
@@ -78,6 +84,34 @@ enum ProbeReader {
             }
         }
         return ok ? check : nil
+    }
+
+    /// `graph: OBJECT-ID`, `access_token` (a secret), `fields`, `base_url`, `version`.
+    private static func graph(_ m: MappingReader, _ secrets: SecretReader) -> GraphCheck? {
+        var object: String?
+        if let v = m.optional("graph"), let s = v.singleLine() {
+            if !s.isEmpty, s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) { object = s } else {
+                v.error("graph: '\(s.prefix(40))' is not a Graph API object id", hint: "the business's WhatsApp phone-number id, Instagram account id or Page id, e.g. 106540352242922")
+            }
+        }
+        let token = secrets.read(m, "access_token", inlineWarning: "the Graph API access token is written inline")
+        if token == nil, m.optional("access_token") == nil, m.optional("access_token_file") == nil {
+            m.node.error("a graph probe needs access_token or access_token_file", hint: "access_token: env:WHATSAPP_TOKEN (the business's own token)")
+        }
+        var check = GraphCheck(object: object ?? "", accessToken: token ?? Secret("", origin: "none"))
+        if let v = m.optional("fields"), let s = v.singleLine() {
+            if s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_,.{}()".contains($0)) }) { check.fields = s } else {
+                v.error("fields '\(s.prefix(40))' is not a Graph API field list", hint: "e.g. id,verified_name")
+            }
+        }
+        if let v = m.optional("base_url") {
+            if let url = URLCheck.httpURL(v) { check.baseURL = url }
+        }
+        if let v = m.optional("version"), let s = v.singleLine() {
+            if s.hasPrefix("v"), Double(s.dropFirst()) != nil { check.version = s } else { v.error("version '\(s.prefix(20))' is not a Graph API version", hint: "e.g. \(GraphCheck.defaultVersion)") }
+        }
+        guard object != nil, token != nil else { return nil }
+        return check
     }
 
     private static func statusFeed(_ m: MappingReader) -> StatusFeedCheck? {

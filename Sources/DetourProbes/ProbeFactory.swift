@@ -10,6 +10,7 @@ public enum ProbeFactory {
         case .tcp(let host, let port): return TCPProbe(host: host, port: port, timeout: timeout)
         case .http(let check): return HTTPProbe(check: check, timeout: timeout, fetcher: fetcher)
         case .statusFeed(let feed): return StatusFeedProbe(feed: feed, timeout: timeout, fetcher: fetcher)
+        case .graph(let check): return GraphProbe(check: check, timeout: timeout, fetcher: fetcher)
         }
     }
 }

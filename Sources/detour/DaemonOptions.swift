@@ -16,8 +16,7 @@ struct DaemonOptions: ParsableArguments {
     /// The socket path: --socket, else the one the daemon file names, else the systemd default.
     var socketPath: String {
         if let socket { return socket }
-        let (loaded, _) = ConfigLoader().load(configPath: config.path, policyFiles: [])
-        if let path = loaded?.daemon.control.path { return path }
+        if let path = ConfigLoader.controlSocket(configPath: config.path) { return path }
         if let dir = ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"], !dir.isEmpty { return dir + "/control.sock" }
         return "/run/detour/control.sock"
     }

@@ -241,6 +241,12 @@ enum PolicyYAML {
             w.line("\(indent)- statusfeed: \(scalar(f.url))")
             w.line("\(more)format: \(f.format.rawValue)")
             if let c = f.component { w.line("\(more)component: \(scalar(c))") }
+        case .graph(let g):
+            w.line("\(indent)- graph: \(scalar(g.object))")
+            secret("access_token", g.accessToken, indent: more, into: &w)
+            if let fields = g.fields { w.line("\(more)fields: \(scalar(fields))") }
+            w.line("\(more)base_url: \(scalar(g.baseURL))")
+            w.line("\(more)version: \(scalar(g.version))")
         }
         if let t = p.timeout { w.line("\(more)timeout: \(t)") }
     }

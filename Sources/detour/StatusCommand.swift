@@ -48,6 +48,9 @@ struct StatusCommand: ParsableCommand {
         Output.line("PLATFORMS")
         Output.table(["platform", "status", "since", "reason"],
                      r.platforms.map { [$0.platform, $0.state, Output.ago($0.since), $0.reason] })
+        for p in r.platforms {
+            for alert in p.alerts ?? [] { Output.line("  ! \(p.platform): TOKEN REFUSED: \(alert)") }
+        }
         Output.line("")
         Output.line("BUSINESSES (\(r.businesses.count) failed over or on hold, \(r.quietBusinesses) quiet)")
         if r.businesses.isEmpty { Output.line("  none: every business is on its usual channels") }

@@ -41,4 +41,47 @@ import TestKit
         let warnings = f.diagnostics.warnings.filter { $0.message.contains("metastatus publishes no org or service") }
         #expect(warnings.count == 1 && warnings[0].message.contains("\"Instagram\""), "\(f.everything)")
     }
+
+    @Test func aGraphProbeTakesTheBusinesssTokenAsASecret() throws {
+        let f = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              whatsapp-cloud-api:
+                extra_probes:
+                  - graph: "106540352242922"
+                    access_token: env:WA_TOKEN
+                    fields: id,verified_name
+            controls:
+              - graph: "1"
+                access_token: env:WA_TOKEN
+            """, environment: ["WA_TOKEN": "EAAB-secret-1"])
+        #expect(f.diagnostics.errors.count == 1 && f.diagnostics.errors[0].message.contains("belongs to a platform, not to controls"), "\(f.everything)")
+        let g = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              whatsapp-cloud-api:
+                extra_probes:
+                  - graph: "106540352242922"
+                    access_token: env:WA_TOKEN
+                    fields: id,verified_name
+                  - graph: "not an id"
+            """, environment: ["WA_TOKEN": "EAAB-secret-1"])
+        #expect(g.diagnostics.errors.contains { $0.message.contains("is not a Graph API object id") })
+        #expect(g.diagnostics.errors.contains { $0.message.contains("needs access_token or access_token_file") }, "\(g.everything)")
+        let h = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              whatsapp-cloud-api:
+                extra_probes:
+                  - graph: "106540352242922"
+                    access_token: env:WA_TOKEN
+                    fields: id,verified_name
+            """, environment: ["WA_TOKEN": "EAAB-secret-1"])
+        #expect(!h.diagnostics.hasErrors, "\(h.everything)")
+        let probe = try #require(h.loaded?.daemon.platforms[.whatsappCloudAPI]?.probes.last)
+        guard case .graph(let check) = probe.kind else { Issue.record("not a graph probe"); return }
+        #expect(check.url == "https://graph.facebook.com/\(GraphCheck.defaultVersion)/106540352242922?fields=id,verified_name")
+        #expect(check.accessToken.reveal() == "EAAB-secret-1" && probe.label == "graph 106540352242922")
+        #expect(!h.everything.contains("EAAB-secret-1"))
+    }
 }

@@ -42,6 +42,8 @@ public final class DaemonHarness: @unchecked Sendable {
         public var extraConfig = ""
         /// More channels, under `channels:` of the policy (indented as its keys).
         public var extraChannels = ""
+        /// More probes of the `acme` platform (YAML list items, indented as its probes).
+        public var extraProbes = ""
         public init() {}
     }
 
@@ -129,6 +131,7 @@ public final class DaemonHarness: @unchecked Sendable {
             probes:
               - http: \(platform.baseURL)/health
                 expect_status: [200]
+        \(o.extraProbes)
         \(o.extraConfig)
         """)
         try writePolicy()

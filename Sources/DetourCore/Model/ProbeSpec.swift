@@ -5,6 +5,7 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case tcp(host: String, port: Int)
         case http(HTTPCheck)
         case statusFeed(StatusFeedCheck)
+        case graph(GraphCheck)
     }
 
     public var kind: Kind
@@ -20,13 +21,14 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case .tcp(let host, let port): return "tcp \(host):\(port)"
         case .http(let check): return "\(check.method == "GET" ? "" : check.method + " ")\(check.url)"
         case .statusFeed(let feed): return "status feed \(feed.url)" + (feed.component.map { " (\($0))" } ?? "")
+        case .graph(let check): return "graph \(check.object)"
         }
     }
 
     /// Status feeds corroborate; they never outvote the platform's own probes alone.
     public var isCorroborating: Bool { if case .statusFeed = kind { return true } else { return false } }
 
-    private enum CodingKeys: String, CodingKey { case kind, dns, tcp, http, statusfeed, timeout }
+    private enum CodingKeys: String, CodingKey { case kind, dns, tcp, http, statusfeed, graph, timeout }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch kind {
@@ -34,11 +36,39 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case .tcp(let host, let port): try c.encode("\(host):\(port)", forKey: .tcp)
         case .http(let check): try c.encode(check, forKey: .http)
         case .statusFeed(let feed): try c.encode(feed, forKey: .statusfeed)
+        case .graph(let check): try c.encode(check, forKey: .graph)
         }
         try c.encodeIfPresent(timeout, forKey: .timeout)
     }
     public init(from decoder: any Decoder) throws {
         throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "probes are read from YAML by DetourConfig"))
+    }
+}
+
+/// A call to the business's own Graph API object with its own access token: what the business
+/// feels when Meta's API fails, even while the public pages load.
+public struct GraphCheck: Sendable, Hashable, Codable {
+    /// `https://graph.facebook.com` (or `https://graph.instagram.com`, or a test server).
+    public var baseURL: String
+    /// `v26.0`.
+    public var version: String
+    /// The object to read: a WhatsApp phone-number id, an Instagram account id, a Page id.
+    public var object: String
+    /// `fields=`; nil reads `id`.
+    public var fields: String?
+    public var accessToken: Secret
+
+    public static let defaultVersion = "v26.0"
+
+    public init(baseURL: String = "https://graph.facebook.com", version: String = GraphCheck.defaultVersion, object: String,
+                fields: String? = nil, accessToken: Secret) {
+        self.baseURL = baseURL; self.version = version; self.object = object; self.fields = fields; self.accessToken = accessToken
+    }
+
+    /// `{base}/{version}/{object}?fields=…`, never with the token (it goes in a header).
+    public var url: String {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        return "\(base)/\(version)/\(object)?fields=\(fields ?? "id")"
     }
 }
 

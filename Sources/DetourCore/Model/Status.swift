@@ -23,6 +23,9 @@ public struct ProbeResult: Sendable, Hashable, Codable {
     public var observedAt: Date
     /// Phase timings where the probe has them.
     public var timings: PhaseTimings?
+    /// For an operator, not a customer: the probe's own credentials were refused (an expired or
+    /// revoked token). Not an outage: it never moves a platform down.
+    public var credentialProblem: Bool?
 
     public init(probe: String, verdict: Verdict, detail: String, corroborating: Bool = false,
                 observedAt: Date, timings: PhaseTimings? = nil) {

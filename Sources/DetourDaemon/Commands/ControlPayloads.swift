@@ -19,6 +19,8 @@ public struct StatusReport: Sendable, Hashable, Codable {
         public var state: String
         public var reason: String
         public var since: Date
+        /// For the operator: probes whose access token is refused (`graph 1065…: the access token was refused …`).
+        public var alerts: [String]? = nil
     }
     public struct Business: Sendable, Hashable, Codable {
         public var business: String

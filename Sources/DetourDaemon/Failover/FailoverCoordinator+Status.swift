@@ -9,8 +9,12 @@ extension FailoverCoordinator {
         let current = statuses
         let platforms = config.daemon.platforms.values.sorted { $0.id < $1.id }.map { spec in
             let s = current[spec.id]
-            return StatusReport.Platform(platform: spec.id.rawValue, name: spec.displayName, state: s?.state.rawValue ?? "unknown",
-                                         reason: s?.reason ?? "not probed yet", since: s?.since ?? at)
+            var p = StatusReport.Platform(platform: spec.id.rawValue, name: spec.displayName, state: s?.state.rawValue ?? "unknown",
+                                          reason: s?.reason ?? "not probed yet", since: s?.since ?? at)
+            if let alerts = credentialAlerts[spec.id], !alerts.isEmpty {
+                p.alerts = alerts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            }
+            return p
         }
         // A cluster node whose database does not answer still says what it knows, and what is wrong.
         let clustered = clusterVote != nil

@@ -31,6 +31,9 @@ public actor FailoverCoordinator {
     var engine: FailoverEngine
     /// The newest incident of each business, as the store holds it.
     var latest: [BusinessID: BusinessIncident] = [:]
+    /// Probes whose own credentials are refused (an expired token), by platform and probe: an operator's
+    /// problem, shown in `status` and `/metrics` and logged, never an outage.
+    var credentialAlerts: [PlatformID: [String: String]] = [:]
     var overrideRecords: [OverrideRecord] = []
     var lastReload: ReloadReport
     /// Runs reloads one at a time.
@@ -70,6 +73,9 @@ public actor FailoverCoordinator {
         metrics.watch(Array(config.daemon.platforms.keys))
         for policy in config.policies { policies[policy.business] = policy }
         var latest: [BusinessID: BusinessIncident] = [:]
+    /// Probes whose own credentials are refused (an expired token), by platform and probe: an operator's
+    /// problem, shown in `status` and `/metrics` and logged, never an outage.
+    var credentialAlerts: [PlatformID: [String: String]] = [:]
         for record in try await store.latestIncidents() {
             latest[record.business] = record.engineView
             desk.noteIncident(record)
@@ -117,6 +123,7 @@ public actor FailoverCoordinator {
     /// Feeds one probe round to the health tracker and records a status change.
     public func observe(_ round: ProbeRound) async {
         metrics.probeRound(platform: round.platform)
+        noteCredentials(round)
         let observation = RoundObservation(platform: round.platform, results: round.results, at: round.at)
         let change = tracker.observe(observation, controls: round.controls)
         if clusterVote != nil {
@@ -132,6 +139,25 @@ public actor FailoverCoordinator {
         do { try await store.record(transition) } catch {
             logger.error("cannot record a status transition", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Raises (once) and clears the operator alert of a probe whose access token is refused.
+    func noteCredentials(_ round: ProbeRound) {
+        var alerts = credentialAlerts[round.platform] ?? [:]
+        for result in round.results {
+            if result.credentialProblem == true {
+                if alerts[result.probe] == nil {
+                    logger.error("a probe's access token is refused: renew it (this is not an outage; no customer is told)", metadata: [
+                        "platform": "\(round.platform)", "probe": "\(result.probe)", "detail": "\(result.detail)",
+                    ])
+                }
+                alerts[result.probe] = result.detail
+            } else if alerts.removeValue(forKey: result.probe) != nil {
+                logger.notice("a probe's access token is accepted again", metadata: ["platform": "\(round.platform)", "probe": "\(result.probe)"])
+            }
+        }
+        credentialAlerts[round.platform] = alerts.isEmpty ? nil : alerts
+        metrics.setCredentialProblems(round.platform, alerts.count)
     }
 
     /// The statuses decisions are made on: this node's own on one machine, the nodes' vote on a cluster.

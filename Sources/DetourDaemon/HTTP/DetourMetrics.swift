@@ -76,6 +76,11 @@ public final class DetourMetrics: Sendable {
     }
 
     /// The tracker decided `platform` is now `state`: that state's series becomes 1, the others 0.
+    /// Probes of `platform` whose own access token is refused (0 when none): an operator's alert, not an outage.
+    public func setCredentialProblems(_ platform: PlatformID, _ count: Int) {
+        registry.makeGauge(descriptor: Self.credentialProblems, labels: [("platform", platform.rawValue)]).set(to: Double(count))
+    }
+
     public func setPlatformState(_ platform: PlatformID, _ state: PlatformState) {
         known.withLock { _ = $0.insert(platform) }
         for candidate in PlatformState.allCases {
@@ -173,6 +178,9 @@ public final class DetourMetrics: Sendable {
     }
     private static var probeRounds: MetricNameDescriptor {
         name("probe_rounds", unit: "total", help: "Completed probe rounds by platform.")
+    }
+    private static var credentialProblems: MetricNameDescriptor {
+        name("probe_credential_problems", help: "Probes of the platform whose own access token is refused (renew it; not an outage).")
     }
     private static var platformState: MetricNameDescriptor {
         name("platform_state", help: "1 for the platform's current state, 0 for the others.")
