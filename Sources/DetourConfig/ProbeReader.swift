@@ -4,7 +4,7 @@ import Foundation
 /// Reads probe lists (`- dns: host`, `- tcp: host:port`, `- http: URL …`, `- statusfeed: URL …`)
 /// and the health settings block shared by `probes:` defaults and per-platform overrides.
 enum ProbeReader {
-    static let kinds = ["dns", "tcp", "http", "statusfeed", "graph"]
+    static let kinds = ["dns", "tcp", "http", "statusfeed", "graph", "silence"]
 
     /// - Parameter secrets: reads a `graph` probe's access token; without it (control probes) a graph probe is an error.
     static func probes(_ node: YNode, secrets: SecretReader? = nil) -> [ProbeSpec]? {
@@ -39,6 +39,11 @@ enum ProbeReader {
             if let v = m.optional("tcp"), let hp = hostPort(v) { spec = ProbeSpec(.tcp(host: hp.0, port: hp.1), timeout: timeout) }
         case "http":
             spec = http(m).map { ProbeSpec(.http($0), timeout: timeout) }
+        case "silence":
+            if let secrets { spec = silence(m, secrets).map { ProbeSpec(.silence($0), timeout: timeout) } } else {
+                node.error("a silence probe belongs to a platform, not to controls", hint: "controls check things that are not a platform: dns, tcp or http")
+                for k in ["silence", "token", "token_file", "expect_every", "open_hours", "time_zone"] { _ = m.optional(k) }
+            }
         case "graph":
             if let secrets { spec = graph(m, secrets).map { ProbeSpec(.graph($0), timeout: timeout) } } else {
                 node.error("a graph probe belongs to a platform, not to controls", hint: "controls check things that are not a platform: dns, tcp or http")
@@ -53,7 +58,7 @@ enum ProbeReader {
 
     private static func http(_ m: MappingReader) -> HTTPCheck? {
         guard let urlNode = m.optional("http"), let url = URLCheck.httpURL(urlNode) else {
-            for k in ["method", "expect_status", "max_latency", "must_contain", "must_not_contain", "follow_redirects", "verify_tls", "headers"] { _ = m.optional(k) }
+            for k in ["method", "expect_status", "max_latency", "must_contain", "must_not_contain", "follow_redirects", "verify_tls", "headers", "user_agent"] { _ = m.optional(k) }
             return nil
         }
         var check = HTTPCheck(url: url)
@@ -75,6 +80,10 @@ enum ProbeReader {
                 if !b { v.warning("TLS verification is off for this probe", hint: "a man in the middle could fake this platform's health") }
             } else { ok = false }
         }
+        if let v = m.optional("user_agent"), let s = v.singleLine() {
+            // `browser` looks like a current desktop browser, for a platform that serves bots a different page.
+            check.headers["User-Agent"] = s == "browser" ? HTTPCheck.browserUserAgent : s
+        }
         if let v = m.optional("headers"), let hm = v.mapping() {
             for (name, _, value) in hm.named() {
                 guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), let s = value.singleLine() else {
@@ -84,6 +93,42 @@ enum ProbeReader {
             }
         }
         return ok ? check : nil
+    }
+
+    /// `silence: NAME`, `token` (a secret), `expect_every`, `open_hours`, `time_zone`.
+    private static func silence(_ m: MappingReader, _ secrets: SecretReader) -> SilenceCheck? {
+        var name: String?
+        if let v = m.optional("silence"), let s = v.singleLine() {
+            if Slug.isValid(s) { name = s } else { v.error("silence name '\(s.prefix(40))' must be lowercase letters, digits, '-' or '_'", hint: "it is the NAME in POST /signal/NAME/TOKEN") }
+        }
+        let token = secrets.read(m, "token", inlineWarning: "the signal token is written inline")
+        if token == nil, m.optional("token") == nil, m.optional("token_file") == nil {
+            m.node.error("a silence probe needs token or token_file (the secret in POST /signal/NAME/TOKEN)",
+                         hint: "token: env:SALON_SIGNAL_TOKEN (generate one: head -c 24 /dev/urandom | base64 | tr '+/' '-_')")
+        }
+        if let t = token?.reveal(), t.count < 16 || !t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            (m.optional("token") ?? m.optional("token_file"))?.error("a signal token is at least 16 letters, digits, '-' or '_' (it goes in a URL)",
+                                                                      hint: "generate one: head -c 24 /dev/urandom | base64 | tr '+/' '-_'")
+        }
+        let every = m.required("expect_every", hint: "expect_every: 30m (the longest gap between customers' messages in open hours)")?.duration(min: .seconds(5))
+        var zone = TimeZone.current.identifier
+        if let v = m.optional("time_zone"), let s = v.singleLine() {
+            if TimeZone(identifier: s) != nil { zone = s } else { v.error("unknown time zone '\(s.prefix(40))'", hint: "an IANA name such as Europe/London") }
+        }
+        var hours = OpenHours.always(timeZone: zone)
+        if let v = m.optional("open_hours"), let items = v.sequenceOrOne() {
+            var spans: [OpenHours.Span] = [], text: [String] = []
+            for item in items {
+                guard let s = item.singleLine() else { continue }
+                if let span = OpenHours.span(s) { spans.append(span); text.append(s) } else {
+                    item.error("'\(s.prefix(40))' is not open hours", hint: "days and hours: \"Mon-Fri 09:00-18:00\", \"Sat 10:00-16:00\", \"Daily 08:00-20:00\"")
+                }
+            }
+            hours = OpenHours(spans: spans, timeZone: zone, text: text)
+            if m.optional("time_zone") == nil { v.warning("open_hours without time_zone are in this machine's time zone (\(zone))", hint: "add time_zone: Europe/London") }
+        }
+        guard let name, let token, let every, token.reveal().count >= 16 else { return nil }
+        return SilenceCheck(name: name, token: token, expectEvery: every, openHours: hours)
     }
 
     /// `graph: OBJECT-ID`, `access_token` (a secret), `fields`, `base_url`, `version`.

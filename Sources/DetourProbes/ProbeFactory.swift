@@ -11,6 +11,7 @@ public enum ProbeFactory {
         case .http(let check): return HTTPProbe(check: check, timeout: timeout, fetcher: fetcher)
         case .statusFeed(let feed): return StatusFeedProbe(feed: feed, timeout: timeout, fetcher: fetcher)
         case .graph(let check): return GraphProbe(check: check, timeout: timeout, fetcher: fetcher)
+        case .silence(let check): return SilenceProbe(check: check)
         }
     }
 }

@@ -247,6 +247,12 @@ enum PolicyYAML {
             if let fields = g.fields { w.line("\(more)fields: \(scalar(fields))") }
             w.line("\(more)base_url: \(scalar(g.baseURL))")
             w.line("\(more)version: \(scalar(g.version))")
+        case .silence(let s):
+            w.line("\(indent)- silence: \(scalar(s.name))")
+            secret("token", s.token, indent: more, into: &w)
+            w.line("\(more)expect_every: \(s.expectEvery)")
+            w.line("\(more)open_hours: [\(s.openHours.text.map(scalar).joined(separator: ", "))]")
+            w.line("\(more)time_zone: \(scalar(s.openHours.timeZone))")
         }
         if let t = p.timeout { w.line("\(more)timeout: \(t)") }
     }

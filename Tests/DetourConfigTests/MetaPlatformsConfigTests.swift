@@ -84,4 +84,40 @@ import TestKit
         #expect(check.accessToken.reveal() == "EAAB-secret-1" && probe.label == "graph 106540352242922")
         #expect(!h.everything.contains("EAAB-secret-1"))
     }
+
+    @Test func aSilenceProbeAndABrowserUserAgentLoad() throws {
+        let f = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              shop:
+                probes:
+                  - http: https://shop.example/
+                    user_agent: browser
+                  - silence: salon
+                    token: env:SIG
+                    expect_every: 30m
+                    open_hours: ["Mon-Fri 09:00-18:00", "Sat 10:00-16:00"]
+                    time_zone: Europe/London
+            """, environment: ["SIG": "sig-0123456789abcdef"])
+        #expect(!f.diagnostics.hasErrors, "\(f.everything)")
+        let probes = try #require(f.loaded?.daemon.platforms[PlatformID("shop")]?.probes)
+        guard case .http(let http) = probes[0].kind, case .silence(let silence) = probes[1].kind else { Issue.record("kinds"); return }
+        #expect(http.headers["User-Agent"] == HTTPCheck.browserUserAgent)
+        #expect(silence.name == "salon" && silence.expectEvery == .minutes(30) && silence.openHours.spans.count == 2)
+        #expect(silence.openHours.timeZone == "Europe/London" && !f.everything.contains("sig-0123456789abcdef"))
+
+        let bad = try Fixture(daemon: Fixture.minimalDaemon + """
+
+            platforms:
+              shop:
+                probes:
+                  - http: https://shop.example/
+                  - silence: salon
+                    token: env:SIG
+                    expect_every: 30m
+                    open_hours: "weekdays 9-5"
+            """, environment: ["SIG": "short"])
+        #expect(bad.diagnostics.errors.contains { $0.message.contains("at least 16 letters") }, "\(bad.everything)")
+        #expect(bad.diagnostics.errors.contains { $0.message.contains("is not open hours") && $0.hint?.contains("Mon-Fri 09:00-18:00") == true })
+    }
 }

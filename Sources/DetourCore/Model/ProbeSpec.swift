@@ -6,6 +6,7 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case http(HTTPCheck)
         case statusFeed(StatusFeedCheck)
         case graph(GraphCheck)
+        case silence(SilenceCheck)
     }
 
     public var kind: Kind
@@ -22,13 +23,14 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case .http(let check): return "\(check.method == "GET" ? "" : check.method + " ")\(check.url)"
         case .statusFeed(let feed): return "status feed \(feed.url)" + (feed.component.map { " (\($0))" } ?? "")
         case .graph(let check): return "graph \(check.object)"
+        case .silence(let check): return "silence \(check.name)"
         }
     }
 
     /// Status feeds corroborate; they never outvote the platform's own probes alone.
     public var isCorroborating: Bool { if case .statusFeed = kind { return true } else { return false } }
 
-    private enum CodingKeys: String, CodingKey { case kind, dns, tcp, http, statusfeed, graph, timeout }
+    private enum CodingKeys: String, CodingKey { case kind, dns, tcp, http, statusfeed, graph, silence, timeout }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch kind {
@@ -37,6 +39,7 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         case .http(let check): try c.encode(check, forKey: .http)
         case .statusFeed(let feed): try c.encode(feed, forKey: .statusfeed)
         case .graph(let check): try c.encode(check, forKey: .graph)
+        case .silence(let check): try c.encode(check, forKey: .silence)
         }
         try c.encodeIfPresent(timeout, forKey: .timeout)
     }
@@ -89,6 +92,9 @@ public struct HTTPCheck: Sendable, Hashable, Codable {
     public var headers: [String: String] = [:]
 
     public init(url: String) { self.url = url }
+
+    /// What `user_agent: browser` sends: a current desktop Chrome.
+    public static let browserUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"
 
     public func accepts(status: Int) -> Bool {
         expectStatus.isEmpty ? (200...399).contains(status) : expectStatus.contains { $0.contains(status) }

@@ -1,5 +1,6 @@
 import DetourChannels
 import DetourCore
+import DetourProbes
 import Foundation
 import Hummingbird
 import Logging
@@ -14,6 +15,8 @@ import ServiceLifecycle
 ///   naming the stuck loop otherwise. `GET /readyz`: 200 once the daemon is ready, 503 before.
 /// - `GET /metrics`: Prometheus text from `DetourMetrics`.
 /// - `GET/POST /unsubscribe`: the signed links from emails (`UnsubscribeLinks`).
+/// - `POST /signal/NAME/TOKEN`: a business's inbound-message handler saying a message arrived
+///   (`SignalBoard`, read by silence probes); 204, or 404 for a NAME and TOKEN no probe expects.
 ///
 /// Runs until graceful shutdown; give port 0 to bind any free port and learn it from `onServerRunning`.
 public struct HTTPListenerService: Service {
@@ -128,6 +131,11 @@ public struct HTTPListenerService: Service {
         router.get("/metrics") { _, _ in
             Self.response(200, ["Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"],
                           Data(metrics.render().utf8))
+        }
+        // The business's inbound-message handler: one call per message that arrived (silence probes).
+        router.post("/signal/{name}/{token}") { _, context -> Response in
+            let name = context.parameters.get("name") ?? "", token = context.parameters.get("token") ?? ""
+            return SignalBoard.shared.signal(name: name, token: token) ? Self.text(204, "") : Self.text(404, "not found\n")
         }
         router.get("/unsubscribe") { request, _ in
             Self.response(unsubscribe.confirmationPage(query: Self.query(request)))
