@@ -49,7 +49,7 @@ struct StatusCommand: ParsableCommand {
         Output.table(["platform", "status", "since", "reason"],
                      r.platforms.map { [$0.platform, $0.state, Output.ago($0.since), $0.reason] })
         for p in r.platforms {
-            for alert in p.alerts ?? [] { Output.line("  ! \(p.platform): TOKEN REFUSED: \(alert)") }
+            for alert in p.alerts ?? [] { Output.line("  ! \(p.platform): \(alert)") }
         }
         Output.line("")
         Output.line("BUSINESSES (\(r.businesses.count) failed over or on hold, \(r.quietBusinesses) quiet)")

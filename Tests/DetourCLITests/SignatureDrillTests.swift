@@ -89,6 +89,9 @@ import TestKit
               - statusfeed: \(feed.baseURL)/data/orgs.json
                 format: metastatus
                 component: whatsapp-business-api/Cloud API
+              - statusfeed: \(feed.baseURL)/data/orgs.json
+                format: metastatus
+                component: WhatsApp
         """
         let h = try DaemonHarness(o)
         try h.start()
@@ -96,6 +99,8 @@ import TestKit
         #expect(h.wait(15) { (try? h.cli(["status"]).stdout.contains("High disruptions")) == true })
         Thread.sleep(forTimeInterval: 5)
         #expect(h.emails().isEmpty, "a feed alone never fails a business over")
+        let status = try h.cli(["status"]).stdout
+        #expect(status.contains("! acme: NOT IN FEED: status feed") && status.contains("no org or service named \"WhatsApp\""), "\(status)")
         #expect(try h.cli(["incidents", "--json"]).stdout.contains("[]") || !(try h.cli(["incidents"]).stdout.contains("open")))
     }
 }

@@ -19,7 +19,8 @@ public struct StatusReport: Sendable, Hashable, Codable {
         public var state: String
         public var reason: String
         public var since: Date
-        /// For the operator: probes whose access token is refused (`graph 1065…: the access token was refused …`).
+        /// For the operator: probes whose access token is refused (`TOKEN REFUSED: graph 1065…: …`) and
+        /// status feeds that do not publish their component (`NOT IN FEED: status feed …: …`).
         public var alerts: [String]? = nil
     }
     public struct Business: Sendable, Hashable, Codable {

@@ -11,9 +11,9 @@ extension FailoverCoordinator {
             let s = current[spec.id]
             var p = StatusReport.Platform(platform: spec.id.rawValue, name: spec.displayName, state: s?.state.rawValue ?? "unknown",
                                           reason: s?.reason ?? "not probed yet", since: s?.since ?? at)
-            if let alerts = credentialAlerts[spec.id], !alerts.isEmpty {
-                p.alerts = alerts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            }
+            let alerts = (credentialAlerts[spec.id] ?? [:]).sorted { $0.key < $1.key }.map { "TOKEN REFUSED: \($0.key): \($0.value)" }
+                + (feedAlerts[spec.id] ?? [:]).sorted { $0.key < $1.key }.map { "NOT IN FEED: \($0.key): \($0.value)" }
+            if !alerts.isEmpty { p.alerts = alerts }
             return p
         }
         // A cluster node whose database does not answer still says what it knows, and what is wrong.

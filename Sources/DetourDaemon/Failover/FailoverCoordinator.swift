@@ -34,6 +34,8 @@ public actor FailoverCoordinator {
     /// Probes whose own credentials are refused (an expired token), by platform and probe: an operator's
     /// problem, shown in `status` and `/metrics` and logged, never an outage.
     var credentialAlerts: [PlatformID: [String: String]] = [:]
+    /// Status-feed probes whose component the feed does not publish (a misspelt or retired one), by platform and probe.
+    var feedAlerts: [PlatformID: [String: String]] = [:]
     var overrideRecords: [OverrideRecord] = []
     var lastReload: ReloadReport
     /// Runs reloads one at a time.
@@ -76,6 +78,8 @@ public actor FailoverCoordinator {
     /// Probes whose own credentials are refused (an expired token), by platform and probe: an operator's
     /// problem, shown in `status` and `/metrics` and logged, never an outage.
     var credentialAlerts: [PlatformID: [String: String]] = [:]
+    /// Status-feed probes whose component the feed does not publish (a misspelt or retired one), by platform and probe.
+    var feedAlerts: [PlatformID: [String: String]] = [:]
         for record in try await store.latestIncidents() {
             latest[record.business] = record.engineView
             desk.noteIncident(record)
@@ -158,6 +162,19 @@ public actor FailoverCoordinator {
         }
         credentialAlerts[round.platform] = alerts.isEmpty ? nil : alerts
         metrics.setCredentialProblems(round.platform, alerts.count)
+        var missing = feedAlerts[round.platform] ?? [:]
+        for result in round.results where result.corroborating {
+            if result.detail.hasPrefix("not in feed") {
+                if missing[result.probe] == nil {
+                    logger.warning("a status feed does not publish the component its probe names; it can never corroborate anything",
+                                   metadata: ["platform": "\(round.platform)", "probe": "\(result.probe)", "detail": "\(result.detail)"])
+                }
+                missing[result.probe] = result.detail
+            } else if result.verdict != .unknown {
+                missing.removeValue(forKey: result.probe)
+            }
+        }
+        feedAlerts[round.platform] = missing.isEmpty ? nil : missing
     }
 
     /// The statuses decisions are made on: this node's own on one machine, the nodes' vote on a cluster.
