@@ -59,15 +59,9 @@ public struct TwilioSMS: Sendable {
         let credentials = Data("\(settings.accountSID):\(settings.authToken.reveal())".utf8).base64EncodedString()
         let headers: HTTPHeaders = ["Authorization": "Basic \(credentials)", "Content-Type": "application/x-www-form-urlencoded",
                                     "Accept": "application/json", "User-Agent": "detour-sms/\(BuildInfo.version)"]
-        let allowPrivate = settings.allowPrivateTargets
-        let request = HTTPRequest(url: endpoint, method: "POST", headers: headers, body: Data(Self.form(fields).utf8),
-                                  timeout: settings.timeout, connectTimeout: min(settings.timeout, .seconds(10)),
-                                  maxResponseBytes: 64 * 1024,
-                                  allowAddress: { WebhookAddressRule(allowPrivateTargets: allowPrivate).allows($0) })
-        let response: HTTPResponse
-        do { response = try await client.send(request, logger: logger) } catch {
-            throw classify(error, to: to)
-        }
+        let requests = SMSRequests(client: client, timeout: settings.timeout, allowPrivateTargets: settings.allowPrivateTargets,
+                                   secrets: [settings.authToken.reveal()])
+        let response = try await requests.send(endpoint, headers: headers, body: Data(Self.form(fields).utf8), to: to, logger: logger)
         return try classify(response, to: to).get()
     }
 
@@ -91,18 +85,6 @@ public struct TwilioSMS: Sendable {
                                           retryable: true, retryAfter: wait))
         }
         return .failure(DeliveryError(code: "sms.status", message: "sms to \(to): \(said)", retryable: false))
-    }
-
-    func classify(_ failure: TransportError, to: String) -> DeliveryError {
-        switch failure.code {
-        case .refusedAddress:
-            return DeliveryError(code: "sms.refused-target", message: "sms to \(to): the SMS provider's address is loopback, private or link-local: refused",
-                                 retryable: false)
-        case .invalidRequest, .tooLarge, .tooManyRedirects:
-            return DeliveryError(code: "sms.request", message: "sms to \(to): \(failure.code): \(scrub(failure.message))", retryable: false)
-        default:
-            return DeliveryError(code: "sms.\(failure.code)", message: "sms to \(to): \(scrub(failure.message))", retryable: true)
-        }
     }
 
     /// `text` without the auth token.
