@@ -32,6 +32,9 @@ public enum MessageEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case resolved
     /// `detour send-test`: a real message that says it is a test.
     case test
+    /// For the business's staff, never its customers (a probe's access token refused): on the
+    /// policy's `staff_webhook` only.
+    case alert
 }
 
 extension MessageEvent {

@@ -104,6 +104,14 @@ struct PolicyLoader {
             }
         }
 
+        var staffWebhook: String?
+        if let v = root.optional("staff_webhook"), let s = v.singleLine() {
+            if webhooks.contains(where: { $0.name == s }) { staffWebhook = s } else if diagnostics.errors.count == before {
+                v.error("no webhook named '\(s.prefix(40))' under channels.webhooks",
+                        hint: webhooks.isEmpty ? "add the staff's webhook (format: slack, teams, discord…) under channels.webhooks"
+                            : "its webhooks: \(webhooks.map(\.name).joined(separator: ", "))")
+            }
+        }
         var recovery = RecoveryPlan(allClear: Set(ChannelKind.allCases))
         if let m = root.optional("on_recovery")?.mapping() {
             if let v = m.optional("all_clear"), let items = v.sequenceOrOne() {
@@ -120,9 +128,10 @@ struct PolicyLoader {
 
         guard diagnostics.errors.count == before, let business, let displayName, let messages else { return nil }
         let hash = SHA256.hash(data: source.bytes).lowercaseHex
-        let policy = Policy(business: business, displayName: displayName, dependsOn: dependsOn, failWhen: failWhen, grace: grace,
+        var policy = Policy(business: business, displayName: displayName, dependsOn: dependsOn, failWhen: failWhen, grace: grace,
                             recoveryGrace: recoveryGrace, cooldown: cooldown, message: messages, contacts: contacts, email: email,
                             banner: banner, webhooks: webhooks, sms: sms, social: social, timeZone: timeZone, recovery: recovery, source: PolicySource(file: path, contentHash: hash))
+        policy.staffWebhook = staffWebhook
         return (policy, businessNode?.line ?? 0, businessNode?.column ?? 0)
     }
 

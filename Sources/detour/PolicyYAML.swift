@@ -21,6 +21,7 @@ enum PolicyYAML {
         w.line("recovery_grace: \(policy.recoveryGrace)")
         w.line("cooldown: \(policy.cooldown)")
         if let zone = policy.timeZone { w.line("time_zone: \(scalar(zone))") }
+        if let staff = policy.staffWebhook { w.line("staff_webhook: \(scalar(staff))") }
         w.blank()
         w.line("message:")
         w.line("  outage: \(scalar(policy.message.outage))")

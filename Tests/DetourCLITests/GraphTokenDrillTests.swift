@@ -3,7 +3,8 @@ import Testing
 import TestKit
 
 /// An expired Graph API token is an operator's problem, not an outage: the real daemon logs it once,
-/// shows it in `status` and `/metrics`, tells no customer anything, and clears it when the token works.
+/// shows it in `status` and `/metrics`, tells the policy's staff webhook once, tells no customer
+/// anything, and clears it when the token works.
 @Suite(.serialized) struct GraphTokenDrillTests {
     @Test func anExpiredTokenRaisesAnOperatorAlertAndNoCustomerHearsAnything() throws {
         let standIn = try TempDir("graph-drill")
@@ -22,6 +23,7 @@ import TestKit
                 base_url: http://127.0.0.1:\(graph.port)
         """
         let h = try DaemonHarness(o)
+        try h.writePolicy(extra: "staff_webhook: crm")
         try h.start(environment: ["ROSIE_GRAPH_TOKEN": "EAAB-rosie"])
         defer { h.stop() }
 
@@ -33,6 +35,10 @@ import TestKit
         Thread.sleep(forTimeInterval: 3)
         #expect(h.log().components(separatedBy: "access token is refused").count - 1 == 1, "logged once, not every round")
         #expect(h.emails().isEmpty && !status.contains("\"incident\" : {"), "no customer is told anything")
+        // The staff webhook hears it once, as an operator alert.
+        let alerts = h.receiver.requests().compactMap { $0["body"] as? String }.filter { $0.contains("detour.operator.alert") }
+        #expect(alerts.count == 1 && alerts.first?.contains("is refused") == true && alerts.first?.contains("Renew it") == true, "\(alerts)")
+        #expect(!(alerts.first ?? "").contains("EAAB-rosie"))
         #expect(!h.log().contains("EAAB-rosie") && !status.contains("EAAB-rosie"))
 
         try write("valid")

@@ -51,6 +51,9 @@ struct WebhookFormatTests {
             #expect(body["type"] as? String == "detour.test")
             #expect(data["test"] as? Bool == true)
             #expect((data["headline"] as? String)?.hasPrefix("[Test] ") == true)
+        case .alert:
+            #expect(body["type"] as? String == "detour.operator.alert")
+            #expect(data["headline"] as? String == "Rosie's Bakery: Detour needs attention")
         }
     }
 

@@ -120,4 +120,17 @@ import TestKit
         #expect(bad.diagnostics.errors.contains { $0.message.contains("at least 16 letters") }, "\(bad.everything)")
         #expect(bad.diagnostics.errors.contains { $0.message.contains("is not open hours") && $0.hint?.contains("Mon-Fri 09:00-18:00") == true })
     }
+
+    @Test func aStaffWebhookNamesOneOfThePolicysWebhooks() throws {
+        let hooks = """
+              webhooks:
+                - name: staff-slack
+                  format: slack
+                  url: https://hooks.slack.example/T0/B0/x
+            """
+        let good = try Fixture(policies: ["a.yaml": policy(with: hooks) + "\nstaff_webhook: staff-slack\n"])
+        #expect(!good.diagnostics.hasErrors && good.loaded?.policies.first?.staffWebhook == "staff-slack", "\(good.everything)")
+        let bad = try Fixture(policies: ["a.yaml": policy(with: hooks) + "\nstaff_webhook: staff-teams\n"])
+        #expect(bad.error("policies/a.yaml", "staff_webhook")?.hint?.contains("staff-slack") == true)
+    }
 }

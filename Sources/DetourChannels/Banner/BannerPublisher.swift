@@ -129,8 +129,8 @@ public actor BannerPublisher: Channel {
     private func makeDocument(_ c: MessageContext, at: Date) -> BannerDocument {
         let who = BannerDocument.Business(id: business.rawValue, name: c.businessName.isEmpty ? businessName : c.businessName)
         switch c.event {
-        case .opened, .test:
-            return BannerDocument(business: who, active: true, test: c.event == .test, event: c.event, incident: c.incidentID,
+        case .opened, .test, .alert:
+            return BannerDocument(business: who, active: true, test: c.event != .opened, event: c.event, incident: c.incidentID,
                                   message: settings.message ?? c.message, links: BannerDocument.safeLinks(settings.links ?? c.contacts),
                                   platforms: c.platforms, since: c.since, updatedAt: at, expiresAt: at.addingTimeInterval(Self.seconds(ttl)))
         case .resolved:

@@ -14,6 +14,7 @@ enum BannerTransition: Equatable {
     ///   the all-clear that is up) puts the banner back, a late retry of the first opening does not.
     static func decide(current: BannerDocument?, event: MessageEvent, incident: String, sequence: Int? = nil,
                        now: Date) -> BannerTransition {
+        if event == .alert { return .skip("an operator alert is for the staff, never on the banner") }
         guard let current else { return .apply }
         switch event {
         case .opened:
@@ -29,6 +30,8 @@ enum BannerTransition: Equatable {
             if current.event == .opened, current.isLive(at: now) {
                 return .skip("a real outage banner is up; a test would replace it")
             }
+        case .alert:
+            break
         }
         return .apply
     }

@@ -47,7 +47,7 @@ public struct EmailTemplates: Sendable {
         let path: String? = switch event {
         case .opened: refs.opened
         case .resolved: refs.resolved
-        case .test: nil
+        case .test, .alert: nil
         }
         if let path { return try file(path) }
         return try builtin(event)

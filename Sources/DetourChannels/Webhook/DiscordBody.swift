@@ -42,12 +42,13 @@ public struct DiscordBody: Sendable, Hashable, Encodable {
         public static let embedTotal = 6000
     }
 
-    /// Red while a platform is down, green for the all-clear, blue for a test.
+    /// Red while a platform is down, green for the all-clear, blue for a test, amber for an operator alert.
     static func color(for event: MessageEvent) -> Int {
         switch event {
         case .opened: 0xD93025
         case .resolved: 0x1E8E3E
         case .test: 0x1A73E8
+        case .alert: 0xF29900
         }
     }
 

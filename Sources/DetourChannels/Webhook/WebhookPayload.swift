@@ -60,6 +60,7 @@ public struct WebhookPayload: Sendable, Hashable, Encodable {
         case .opened: type = "detour.incident.opened"
         case .resolved: type = "detour.incident.resolved"
         case .test: type = "detour.test"
+        case .alert: type = "detour.operator.alert"
         }
         version = Self.currentVersion
         id = deliveryID

@@ -41,6 +41,8 @@ public struct WebhookTemplates: Sendable {
 
     /// Headline and body for `context`.
     public func text(for context: MessageContext) -> WebhookText {
+        // An operator alert is Detour's own words, not the business's templates.
+        if context.event == .alert { return WebhookText(headline: "\(context.businessName): Detour needs attention", body: context.message) }
         var values = TemplateValues.from(context)
         values["has_message"] = !context.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         let template = context.event == .resolved ? resolved : opened

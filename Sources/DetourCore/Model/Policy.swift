@@ -20,6 +20,9 @@ public struct Policy: Sendable, Codable {
     public var social: [SocialChannel]
     /// The business's time zone (IANA name), for quiet hours; nil is the machine's.
     public var timeZone: String?
+    /// The webhook (by name) that also gets operator alerts about this business's platforms, such as
+    /// a probe's access token refused: for its staff, never its customers.
+    public var staffWebhook: String?
     public var recovery: RecoveryPlan
     public var source: PolicySource
 

@@ -233,6 +233,24 @@ public final class DeliveryDesk: Sendable {
                                               inReplyTo: inReplyTo))
     }
 
+    /// Sends an operator alert to `business`'s staff webhook, once and not stored (the log, `status`
+    /// and `/metrics` keep the record): something for the staff to fix, never for customers.
+    func sendAlert(business: BusinessID, webhook: String, platform: String, text: String) async {
+        let (installed, now) = (state.withLock { $0.installed }, self.now())
+        guard let policy = installed.snapshot.policy(business),
+              case .success(let channel) = installed.channels.channel(business: business, kind: .webhook, target: webhook) else { return }
+        let context = MessageContext(event: .alert, businessID: business.rawValue, businessName: policy.displayName, incidentID: "alert",
+                                     platforms: [platform], since: now, message: text, contacts: [])
+        let message = OutgoingMessage(deliveryID: "detour-alert-\(installID.prefix(16))-\(Int(now.timeIntervalSince1970))-\(UInt32.random(in: 0...UInt32.max))",
+                                      recipient: webhook, context: context)
+        do {
+            _ = try await channel.deliver(message)
+            logger.notice("operator alert sent to the staff webhook", metadata: ["business": "\(business)", "webhook": "\(webhook)"])
+        } catch {
+            logger.error("cannot send an operator alert to the staff webhook", metadata: ["business": "\(business)", "webhook": "\(webhook)", "error": "\(error)"])
+        }
+    }
+
     /// The id receivers see (email Message-ID, webhook-id): the same for every attempt of one delivery,
     /// and never the same for two deliveries, even of two state databases (the install id is random
     /// per database), so a receiver that drops duplicates never drops a new notice.

@@ -154,6 +154,15 @@ public actor FailoverCoordinator {
                     logger.error("a probe's access token is refused: renew it (this is not an outage; no customer is told)", metadata: [
                         "platform": "\(round.platform)", "probe": "\(result.probe)", "detail": "\(result.detail)",
                     ])
+                    let name = config.daemon.platforms[round.platform]?.displayName ?? round.platform.rawValue
+                    let text = "The access token of Detour's probe \"\(result.probe)\" of \(name) is refused: \(result.detail). "
+                        + "This is not an outage and no customer was told anything, but until the token is renewed Detour cannot see "
+                        + "this API fail. Renew it where the daemon reads it and reload (systemctl reload detour)."
+                    for policy in policies.values where policy.dependsOn.contains(round.platform) {
+                        guard let webhook = policy.staffWebhook else { continue }
+                        let desk = self.desk
+                        Task { await desk.sendAlert(business: policy.business, webhook: webhook, platform: name, text: text) }
+                    }
                 }
                 alerts[result.probe] = result.detail
             } else if alerts.removeValue(forKey: result.probe) != nil {
