@@ -234,9 +234,13 @@ enum PolicyYAML {
             if let s = c.mustNotContain { w.line("\(more)must_not_contain: \(scalar(s))") }
             w.line("\(more)follow_redirects: \(c.followRedirects)")
             w.line("\(more)verify_tls: \(c.verifyTLS)")
-            if !c.headers.isEmpty {
+            var headers = c.headers
+            if let agent = headers.removeValue(forKey: "User-Agent") {
+                w.line("\(more)user_agent: \(agent == HTTPCheck.browserUserAgent ? "browser" : scalar(agent))")
+            }
+            if !headers.isEmpty {
                 w.line("\(more)headers:")
-                for (name, value) in c.headers.sorted(by: { $0.key < $1.key }) { w.line("\(more)  \(name): \(scalar(value))") }
+                for (name, value) in headers.sorted(by: { $0.key < $1.key }) { w.line("\(more)  \(name): \(scalar(value))") }
             }
         case .statusFeed(let f):
             w.line("\(indent)- statusfeed: \(scalar(f.url))")

@@ -35,7 +35,7 @@ import TestKit
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let policy = try #require(json["policy"] as? [String: Any])
         #expect(policy["grace"] as? String == "3m")
-        #expect((json["platforms"] as? [Any])?.count == 3)
+        #expect((json["platforms"] as? [Any])?.count == 4, "whatsapp, whatsapp-cloud-api, facebook, messenger")
     }
 
     @Test func showOfAnUnknownBusinessListsTheKnownOnes() throws {

@@ -33,7 +33,7 @@ import TestKit
         #expect(salon.webhooks.map(\.format) == [.standard, .teams])
         #expect(salon.email?.audience.recipients.first?.name == "Smith, Jo")
         #expect(loaded?.daemon.platforms[PlatformID("bookly")]?.probes.count == 2)
-        #expect(loaded?.daemon.platforms[.instagram]?.probes.count == 3, "built-in probes (DNS, HTTPS) plus one extra")
+        #expect(loaded?.daemon.platforms[.instagram]?.probes.count == 4, "built-in probes (DNS, HTTPS, login page) plus one extra")
         #expect(loaded?.daemon.platforms[.instagram]?.health.interval == .seconds(20))
     }
 

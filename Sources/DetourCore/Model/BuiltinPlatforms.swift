@@ -9,6 +9,18 @@ public enum BuiltinPlatforms {
         return ProbeSpec(.http(check))
     }
 
+    /// The login page, fetched as a browser would: March 2024's outage broke logins while the home
+    /// pages loaded. Any answer below 500 that is not Meta's error page means the login service
+    /// answered (a login wall, a redirect, even a 429 for an unknown visitor).
+    private static func login(_ url: String) -> ProbeSpec {
+        var check = HTTPCheck(url: url)
+        check.expectStatus = [200...499]
+        check.mustNotContain = "Sorry, something went wrong"
+        check.maxLatency = .seconds(5)
+        check.headers["User-Agent"] = HTTPCheck.browserUserAgent
+        return ProbeSpec(.http(check))
+    }
+
     /// A service (or `org/service`, or a whole org) of `metastatus.com/data/orgs.json`, and the org's RSS feed of open events.
     private static func feeds(_ component: String, org: String) -> [ProbeSpec] {
         [ProbeSpec(.statusFeed(StatusFeedCheck(url: metaStatus, format: .metastatus, component: component))),
@@ -32,17 +44,21 @@ public enum BuiltinPlatforms {
         switch id {
         case .facebook:
             return [ProbeSpec(.dns(host: "www.facebook.com")),
-                    https("https://www.facebook.com/", mustNotContain: "Sorry, something went wrong")]
+                    https("https://www.facebook.com/", mustNotContain: "Sorry, something went wrong"),
+                    login("https://www.facebook.com/login/")]
         case .instagram:
             return [ProbeSpec(.dns(host: "www.instagram.com")),
-                    https("https://www.instagram.com/", mustNotContain: "Sorry, something went wrong")]
+                    https("https://www.instagram.com/", mustNotContain: "Sorry, something went wrong"),
+                    login("https://www.instagram.com/accounts/login/")]
         case .threads:
             // threads.net moved to threads.com in April 2025 (threads.net redirects there).
             return [ProbeSpec(.dns(host: "www.threads.com")),
-                    https("https://www.threads.com/")]
+                    https("https://www.threads.com/"),
+                    login("https://www.threads.com/login")]
         case .messenger:
             return [ProbeSpec(.dns(host: "www.messenger.com")),
-                    https("https://www.messenger.com/")]
+                    https("https://www.messenger.com/"),
+                    login("https://www.messenger.com/login/")]
         case .whatsapp:
             return [ProbeSpec(.dns(host: "web.whatsapp.com")),
                     https("https://www.whatsapp.com/")]
