@@ -38,6 +38,11 @@ public enum MessageEvent: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 extension MessageEvent {
+    /// The events that reach customers (email, texts, posts, the banner); `alert` goes to staff webhooks only.
+    public static let toCustomers: [MessageEvent] = [.opened, .resolved, .test]
+}
+
+extension MessageEvent {
     /// The message for an incident event.
     public init(_ event: IncidentEvent) {
         switch event {

@@ -19,7 +19,7 @@ import TestKit
     ]
 
     /// Every name × URL through one instance (plans after the first of each shape) equals a full render.
-    @Test(arguments: MessageEvent.allCases)
+    @Test(arguments: MessageEvent.toCustomers)
     func builtinPlansMatchFullRendersForEveryCustomer(_ event: MessageEvent) throws {
         let shared = try EmailTemplates.builtin(event)
         var count = 0

@@ -118,6 +118,12 @@ public final class DeliveryDesk: Sendable {
         }
     }
 
+    /// The open incidents this node knows of, without asking the store (for `status` while the
+    /// database does not answer).
+    func knownOpenIncidents() -> [IncidentRecord] {
+        state.withLock { s in s.incidents.values.filter { $0.state == .open } }
+    }
+
     /// The incident as of at least `sequence`: from the cache, else read from the store (another node
     /// may have written it). Banner changes always read the store, so a late one is never mistaken for current.
     func incident(_ id: Int64, atLeast sequence: Int, fresh: Bool) async throws -> IncidentRecord {

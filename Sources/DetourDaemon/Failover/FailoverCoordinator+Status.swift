@@ -19,10 +19,17 @@ extension FailoverCoordinator {
         // A cluster node whose database does not answer still says what it knows, and what is wrong.
         let clustered = clusterVote != nil
         var unreachable: String?
-        let open: [IncidentRecord]
-        do { open = try await store.incidents(IncidentFilter(state: .open, limit: 100_000)) } catch where clustered {
-            unreachable = "\(error)"
-            open = []
+        var open: [IncidentRecord]
+        if clustered, storeHealth != nil {
+            // The database is known not to answer: a read would wait out its deadline, longer than
+            // the CLI waits. Say what this node knows.
+            open = desk.knownOpenIncidents()
+            unreachable = storeHealth?.summary
+        } else {
+            do { open = try await store.incidents(IncidentFilter(state: .open, limit: 100_000)) } catch where clustered {
+                unreachable = "\(error)"
+                open = desk.knownOpenIncidents()
+            }
         }
         let openByBusiness = Dictionary(open.map { ($0.business, $0) }, uniquingKeysWith: { a, _ in a })
         let activeHolds = overrideRecords.filter { $0.kind == .hold && ($0.expiresAt.map { $0 > at } ?? true) }
