@@ -51,7 +51,7 @@ public struct GraphProbe: Probe {
         let said = "HTTP \(status)" + (code.map { " code \($0)" } ?? "") + (message.map { ": \($0)" } ?? "")
         if status == 401 || code.map(Self.badToken.contains) == true {
             var r = result(.unknown, "the access token was refused (\(said)): not an outage; renew the token", timings)
-            r.credentialProblem = true
+            r.notice = .tokenRefused
             return r
         }
         if let code, Self.rateLimited.contains(code) { return result(.unknown, "rate limited, not down (\(said))", timings) }

@@ -60,9 +60,10 @@ reported in public issues; docs.bsky.app rate limits. Graphemes are approximated
 (see graphemes()): combining marks, ZWJ sequences, variation selectors, skin-tone modifiers, flag pairs,
 tag sequences, Hangul jamo and Indic conjuncts stay one grapheme.
 """
-import argparse, base64, datetime, hashlib, json, re, secrets, signal, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import argparse, base64, datetime, hashlib, json, re, secrets, threading, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+from standin import read_body, serve  # shared by the stand-ins
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -503,20 +504,6 @@ def answer(method, path, headers, raw, config):
     return status, payload, extra, info
 
 
-def read_body(handler):
-    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-        data = b""
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                handler.rfile.readline()
-                return data
-            data += handler.rfile.read(size)
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # the body must not wait on the client's delayed ACK of the headers
@@ -551,12 +538,4 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
 
-ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-timer = threading.Timer(args.lifetime, server.shutdown)
-timer.daemon = True  # so SIGTERM ends the process at once
-timer.start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime)

@@ -48,9 +48,10 @@ developers.google.com/identity/protocols/oauth2 (token endpoint); error strings 
 Not confirmed against the live API: the exact ValidationError codes and messages (the code numbers used here
 are placeholders), and whether an unknown location under a managed account is 404 or 403.
 """
-import argparse, base64, datetime, json, re, secrets, signal, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import argparse, base64, datetime, json, re, secrets, threading, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+from standin import read_body, serve  # shared by the stand-ins
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -327,20 +328,6 @@ def answer(method, path, headers, query, raw, config):
     return gerror(404, "NOT_FOUND", "Requested entity was not found.")[:3] + (info,)
 
 
-def read_body(handler):
-    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-        data = b""
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                handler.rfile.readline()
-                return data
-            data += handler.rfile.read(size)
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # the body must not wait on the client's delayed ACK of the headers
@@ -374,12 +361,4 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
 
 
-ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-timer = threading.Timer(args.lifetime, server.shutdown)
-timer.daemon = True  # so SIGTERM ends the process at once
-timer.start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime)

@@ -20,9 +20,10 @@ fields not on the object: HTTP 400 code 100 "(#100) Tried accessing nonexisting 
 errors carry "is_transient": true, as Graph's do. Every request is one JSON line in CONFIG.json + ".log".
 Prints "READY <port>" once listening; stops on SIGTERM or after --lifetime seconds.
 """
-import argparse, json, re, secrets, signal, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import argparse, json, re, secrets, threading, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+from standin import serve  # shared by the stand-ins
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -111,10 +112,4 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-ThreadingHTTPServer.request_queue_size = 64
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-threading.Timer(args.lifetime, server.shutdown).start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime, queue=64)

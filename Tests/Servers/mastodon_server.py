@@ -43,11 +43,9 @@ requests", 300 requests per 5 minutes per token; Api::BaseController: doorkeeper
 "This action is outside the authorized scopes"); docs.joinmastodon.org (methods/statuses, entities/Status,
 api/rate-limits). Graphemes are approximated with the standard library (see graphemes()).
 """
-import argparse, datetime, html, itertools, json, re, signal, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import argparse, datetime, html, itertools, json, re, threading, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
-from email.parser import BytesParser
-from email.policy import HTTP
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -76,6 +74,7 @@ def load():
 
 
 from graphemes import graphemes  # shared with the other stand-in that counts graphemes
+from standin import read_body, multipart_fields, serve  # shared by the stand-ins
 
 
 def countable(text):
@@ -260,20 +259,6 @@ def answer(method, path, headers, params, config):
     return 200, status, rate, {"id": status_id}
 
 
-def read_body(handler):
-    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-        data = b""
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                handler.rfile.readline()
-                return data
-            data += handler.rfile.read(size)
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
 def parse_params(query, raw, content_type):
     params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
     kind = content_type.split(";")[0].strip().lower()
@@ -288,11 +273,7 @@ def parse_params(query, raw, content_type):
         for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items():
             params[k[:-2] if k.endswith("[]") else k] = v if k.endswith("[]") else v[0]
     elif kind == "multipart/form-data":
-        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if name:
-                params[name] = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        params.update(multipart_fields(raw, content_type))
     return params
 
 
@@ -333,12 +314,4 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
 
 
-ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-timer = threading.Timer(args.lifetime, server.shutdown)
-timer.daemon = True  # so SIGTERM ends the process at once
-timer.start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime)

@@ -22,10 +22,11 @@ the log stays open (a line written as each request is answered); and TCP_NODELAY
 answer's body does not wait on the client's delayed ACK of its headers (about 40 ms per request
 on a kept-alive connection).
 """
-import argparse, base64, json, re, secrets, signal, threading, time
+import argparse, base64, json, re, secrets, threading, time
 from contextlib import nullcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+from standin import serve  # shared by the stand-ins
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -129,10 +130,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 fast_log = open(args.config + ".log", "a", buffering=1) if args.fast and not args.no_log else None
-ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-threading.Timer(args.lifetime, server.shutdown).start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime)

@@ -46,10 +46,11 @@ type/client-ref cases (Vonage documents only the status meanings, so key off "st
 Vonage publishes no maximum text length (a third-party page reports a hard cap of 3,600 characters), so
 max_text_chars and status 12 for it are this stand-in's choice; the real API may tolerate a leading '+'.
 """
-import argparse, base64, json, re, secrets, signal, threading, time
+import argparse, base64, json, re, secrets, threading, time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+from standin import read_body, serve  # shared by the stand-ins
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -150,20 +151,6 @@ def answer(params, headers, config):
             {"vonage_status": "0", "id": ids[0], "ids": ids, "parts": parts, "encoding": kind, "garbled": garbled})
 
 
-def read_body(handler):
-    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-        data = b""
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                handler.rfile.readline()
-                return data
-            data += handler.rfile.read(size)
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # the body must not wait on the client's delayed ACK of the headers
@@ -210,12 +197,4 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
 
-ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-timer = threading.Timer(args.lifetime, server.shutdown)
-timer.daemon = True  # so SIGTERM ends the process at once
-timer.start()
-print("READY", server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler, args.port, args.lifetime)

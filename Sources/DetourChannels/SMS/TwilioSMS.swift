@@ -41,8 +41,12 @@ public struct TwilioSMS: Sendable {
     private let client: CurlHTTPClient
     private let now: @Sendable () -> Date
 
+    private let requests: SMSRequests
+
     public init(settings: Settings, client: CurlHTTPClient, now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings; self.client = client; self.now = now
+        requests = SMSRequests(client: client, timeout: settings.timeout, allowPrivateTargets: settings.allowPrivateTargets,
+                               secrets: [settings.authToken.reveal()])
     }
 
     /// The Messages resource of the account.
@@ -59,8 +63,6 @@ public struct TwilioSMS: Sendable {
         let credentials = Data("\(settings.accountSID):\(settings.authToken.reveal())".utf8).base64EncodedString()
         let headers: HTTPHeaders = ["Authorization": "Basic \(credentials)", "Content-Type": "application/x-www-form-urlencoded",
                                     "Accept": "application/json", "User-Agent": "detour-sms/\(BuildInfo.version)"]
-        let requests = SMSRequests(client: client, timeout: settings.timeout, allowPrivateTargets: settings.allowPrivateTargets,
-                                   secrets: [settings.authToken.reveal()])
         let response = try await requests.send(endpoint, headers: headers, body: Data(Self.form(fields).utf8), to: to, logger: logger)
         return try classify(response, to: to).get()
     }

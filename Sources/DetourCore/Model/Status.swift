@@ -23,9 +23,16 @@ public struct ProbeResult: Sendable, Hashable, Codable {
     public var observedAt: Date
     /// Phase timings where the probe has them.
     public var timings: PhaseTimings?
-    /// For an operator, not a customer: the probe's own credentials were refused (an expired or
-    /// revoked token). Not an outage: it never moves a platform down.
-    public var credentialProblem: Bool?
+    /// Something for an operator to fix, never an outage: it never moves a platform down.
+    public enum Notice: String, Sendable, Hashable, Codable {
+        /// The probe's own credentials were refused (an expired or revoked token).
+        case tokenRefused
+        /// A status feed does not publish the component the probe names.
+        case notInFeed
+    }
+    public var notice: Notice?
+    /// True when the probe's own credentials were refused; nil otherwise.
+    public var credentialProblem: Bool? { notice == .tokenRefused ? true : nil }
 
     public init(probe: String, verdict: Verdict, detail: String, corroborating: Bool = false,
                 observedAt: Date, timings: PhaseTimings? = nil) {

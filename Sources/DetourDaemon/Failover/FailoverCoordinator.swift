@@ -75,11 +75,6 @@ public actor FailoverCoordinator {
         metrics.watch(Array(config.daemon.platforms.keys))
         for policy in config.policies { policies[policy.business] = policy }
         var latest: [BusinessID: BusinessIncident] = [:]
-    /// Probes whose own credentials are refused (an expired token), by platform and probe: an operator's
-    /// problem, shown in `status` and `/metrics` and logged, never an outage.
-    var credentialAlerts: [PlatformID: [String: String]] = [:]
-    /// Status-feed probes whose component the feed does not publish (a misspelt or retired one), by platform and probe.
-    var feedAlerts: [PlatformID: [String: String]] = [:]
         for record in try await store.latestIncidents() {
             latest[record.business] = record.engineView
             desk.noteIncident(record)
@@ -149,7 +144,7 @@ public actor FailoverCoordinator {
     func noteCredentials(_ round: ProbeRound) {
         var alerts = credentialAlerts[round.platform] ?? [:]
         for result in round.results {
-            if result.credentialProblem == true {
+            if result.notice == .tokenRefused {
                 if alerts[result.probe] == nil {
                     logger.error("a probe's access token is refused: renew it (this is not an outage; no customer is told)", metadata: [
                         "platform": "\(round.platform)", "probe": "\(result.probe)", "detail": "\(result.detail)",
@@ -173,7 +168,7 @@ public actor FailoverCoordinator {
         metrics.setCredentialProblems(round.platform, alerts.count)
         var missing = feedAlerts[round.platform] ?? [:]
         for result in round.results where result.corroborating {
-            if result.detail.hasPrefix("not in feed") {
+            if result.notice == .notInFeed {
                 if missing[result.probe] == nil {
                     logger.warning("a status feed does not publish the component its probe names; it can never corroborate anything",
                                    metadata: ["platform": "\(round.platform)", "probe": "\(result.probe)", "detail": "\(result.detail)"])

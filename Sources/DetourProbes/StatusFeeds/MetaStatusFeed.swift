@@ -7,6 +7,8 @@ import DetourCore
 /// A component selects a service by name in any org, `org/service` within one org (by id or name), or a
 /// whole org by id or name (its worst service). Without a component, the worst service of the feed counts.
 enum MetaStatusFeed {
+    /// How a detail begins when the feed does not publish the component at all.
+    static let notInFeed = "not in feed"
     private struct Service { var org: String; var name: String; var status: String? }
 
     static func interpret(_ json: Any, component: String?) -> (verdict: ProbeResult.Verdict, detail: String) {
@@ -37,7 +39,7 @@ enum MetaStatusFeed {
         // Distinct from a status Detour cannot read: the feed does not publish this at all, so
         // the probe can never corroborate anything (a misspelt or retired component).
         let orgIDs = orgs.compactMap { $0["id"] as? String }.prefix(20).joined(separator: ", ")
-        return (.unknown, "not in feed: no org or service named \"\(component)\" (its orgs: \(orgIDs))")
+        return (.unknown, "\(notInFeed): no org or service named \"\(component)\" (its orgs: \(orgIDs))")
     }
 
     /// Maps Meta's status phrase to a verdict, tolerating wording changes; nil for phrases we do not know.

@@ -34,7 +34,9 @@ public struct StatusFeedProbe: Probe {
             }
             if response.truncated { return result(.unknown, "feed larger than \(response.body.count) bytes", response.timings) }
             let reading = StatusFeedInterpreter.interpret(data: response.body, format: feed.format, component: feed.component)
-            return result(reading.verdict, reading.detail, response.timings)
+            var r = result(reading.verdict, reading.detail, response.timings)
+            if reading.detail.hasPrefix(MetaStatusFeed.notInFeed) { r.notice = .notInFeed }
+            return r
         }
     }
 
